@@ -1,0 +1,181 @@
+"""Per-customer (frequency, recency, T, mean repeat spend) summaries built from warehouse orders.
+
+Purchases are orders with status ``completed`` or ``partially_refunded`` (``net_amount`` is
+already net of the refund); ``refunded``, ``cancelled`` and ``pending`` orders are ignored, and
+rows without a ``customer_key`` are ignored and counted. All orders of one customer on one UTC
+calendar day are one purchase whose spend is their summed ``net_amount``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from crmkit.models.exceptions import InsufficientDataError
+from crmkit.models.units import parse_duration_days, unit_days
+
+PURCHASE_STATUSES: tuple[str, ...] = ("completed", "partially_refunded")
+"""Order statuses that count as purchases."""
+
+SUMMARY_SCHEMA: dict[str, pl.DataType] = {
+    "customer_key": pl.String(),
+    "first_purchase": pl.Date(),
+    "frequency": pl.Int64(),
+    "recency": pl.Float64(),
+    "T": pl.Float64(),
+    "monetary_value": pl.Float64(),
+}
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Calibration summary per customer plus the counts needed to explain it.
+
+    ``frame`` columns: customer_key, first_purchase, frequency (repeat purchase days), recency
+    and T (in ``unit``), monetary_value (mean spend of repeat purchase days, 0 when none) and, when
+    a holdout was requested, holdout_purchases and holdout_spend.
+    """
+
+    frame: pl.DataFrame
+    calibration_end: dt.date
+    unit: str
+    holdout_end: dt.date | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def n_customers(self) -> int:
+        """Customers with at least one purchase in the calibration period."""
+        return self.frame.height
+
+
+def _as_date(value: dt.date | dt.datetime | str) -> dt.date:
+    """Accept a date, a datetime or an ISO string and return the calendar date."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def purchase_days(orders: pl.LazyFrame | pl.DataFrame) -> pl.LazyFrame:
+    """One row per (customer_key, day) purchase with its summed spend as Float64."""
+    lf = orders.lazy()
+    return (
+        lf.filter(
+            pl.col("customer_key").is_not_null() & pl.col("status").is_in(list(PURCHASE_STATUSES))
+        )
+        .with_columns(
+            day=pl.col("ordered_at").dt.convert_time_zone("UTC").dt.date()
+            if _is_tz_aware(lf)
+            else pl.col("ordered_at").dt.date(),
+            amount=pl.col("net_amount").cast(pl.Float64),
+        )
+        .group_by("customer_key", "day")
+        .agg(pl.col("amount").sum())
+    )
+
+
+def _is_tz_aware(lf: pl.LazyFrame) -> bool:
+    """Whether ``ordered_at`` carries a time zone (the warehouse stores UTC)."""
+    dtype = lf.collect_schema()["ordered_at"]
+    return isinstance(dtype, pl.Datetime) and dtype.time_zone is not None
+
+
+def order_counts(orders: pl.LazyFrame | pl.DataFrame) -> dict[str, int]:
+    """Counts of rows read, rows without customer_key and rows whose status is not a purchase."""
+    row = (
+        orders.lazy()
+        .select(
+            rows=pl.len(),
+            null_customer_key=pl.col("customer_key").is_null().sum(),
+            non_purchase_status=(~pl.col("status").is_in(list(PURCHASE_STATUSES)))
+            .fill_null(True)
+            .sum(),
+        )
+        .collect()
+        .row(0, named=True)
+    )
+    return {k: int(v) for k, v in row.items()}
+
+
+def last_purchase_date(orders: pl.LazyFrame | pl.DataFrame) -> dt.date:
+    """The last day with a purchase: the default as-of / calibration end."""
+    value = purchase_days(orders).select(pl.col("day").max()).collect().item()
+    if value is None:
+        raise InsufficientDataError(
+            "no purchases found (status completed or partially_refunded with a customer_key)",
+            hint="ingest orders first, or check the status mapping of your source",
+        )
+    return value
+
+
+def summarize(
+    orders: pl.LazyFrame | pl.DataFrame,
+    calibration_end: dt.date | dt.datetime | str | None = None,
+    unit: str = "weeks",
+    holdout: str | None = None,
+) -> Summary:
+    """Summarise orders into (frequency, recency, T, monetary_value) per customer.
+
+    Purchases on or before ``calibration_end`` (default: the last purchase day) are calibration;
+    T is measured from the first purchase day to ``calibration_end``. With ``holdout`` (e.g.
+    ``"26w"``) the purchase days in (calibration_end, calibration_end + holdout] are counted per
+    calibration customer as ``holdout_purchases`` / ``holdout_spend``.
+    """
+    days_per_unit = unit_days(unit)
+    days = purchase_days(orders)
+    cal_end = (
+        _as_date(calibration_end) if calibration_end is not None else last_purchase_date(orders)
+    )
+    cal = (
+        days.filter(pl.col("day") <= cal_end)
+        .sort("customer_key", "day")
+        .group_by("customer_key")
+        .agg(
+            first_purchase=pl.col("day").first(),
+            last=pl.col("day").last(),
+            n=pl.len(),
+            total=pl.col("amount").sum(),
+            first_amount=pl.col("amount").first(),
+        )
+        .with_columns(frequency=(pl.col("n") - 1).cast(pl.Int64))
+        .with_columns(
+            recency=(pl.col("last") - pl.col("first_purchase")).dt.total_days().cast(pl.Float64)
+            / days_per_unit,
+            T=(pl.lit(cal_end) - pl.col("first_purchase")).dt.total_days().cast(pl.Float64)
+            / days_per_unit,
+            monetary_value=pl.when(pl.col("frequency") > 0)
+            .then((pl.col("total") - pl.col("first_amount")) / pl.col("frequency"))
+            .otherwise(0.0),
+        )
+        .select(list(SUMMARY_SCHEMA))
+    )
+    counts = order_counts(orders)
+    holdout_end = None
+    if holdout is not None:
+        holdout_end = cal_end + dt.timedelta(days=round(parse_duration_days(holdout)))
+        hold = (
+            days.filter((pl.col("day") > cal_end) & (pl.col("day") <= holdout_end))
+            .group_by("customer_key")
+            .agg(holdout_purchases=pl.len().cast(pl.Int64), holdout_spend=pl.col("amount").sum())
+        )
+        joined = cal.join(hold, on="customer_key", how="left").with_columns(
+            pl.col("holdout_purchases").fill_null(0), pl.col("holdout_spend").fill_null(0.0)
+        )
+        frame = joined.sort("customer_key").collect()
+        new_in_holdout = (
+            hold.join(cal.select("customer_key"), on="customer_key", how="anti")
+            .select(pl.len())
+            .collect()
+            .item()
+        )
+        counts["new_customers_in_holdout"] = int(new_in_holdout)
+    else:
+        frame = cal.sort("customer_key").collect()
+    counts["customers"] = frame.height
+    counts["repeat_customers"] = int((frame["frequency"] > 0).sum())
+    return Summary(
+        frame=frame, calibration_end=cal_end, unit=unit, holdout_end=holdout_end, counts=counts
+    )
