@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from crmkit.errors import CrmkitError
+from crmkit.errors import CrmkitError, DataError, UsageError
 
 
-class InsufficientDataError(CrmkitError):
+class InsufficientDataError(DataError):
     """The data are too thin to fit or trust a CLV model (too few customers, repeats or history)."""
 
     exit_code = 2
-
-    def __init__(self, message: str, hint: str | None = None) -> None:
-        Exception.__init__(self, message)
-        self.exit_code = 2
-        self.hint = hint
 
 
 class ConvergenceError(CrmkitError):
@@ -21,7 +16,8 @@ class ConvergenceError(CrmkitError):
 
     exit_code = 2
 
-    def __init__(self, message: str, hint: str | None = None) -> None:
-        Exception.__init__(self, message)
-        self.exit_code = 2
-        self.hint = hint
+
+class UnknownModelError(UsageError):
+    """A model name or setting that crmkit does not provide (wrong --model, --discount...)."""
+
+    exit_code = 2

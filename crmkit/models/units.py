@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from crmkit.errors import CrmkitError
+from crmkit.errors import UsageError
 
 UNIT_DAYS: dict[str, float] = {"days": 1.0, "weeks": 7.0}
 """Length in days of each modelling time unit."""
@@ -16,15 +16,10 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([dwmy])\s*$", re.IGNORECASE)
 _SUFFIX_DAYS = {"d": 1.0, "w": 7.0, "m": DAYS_PER_MONTH, "y": 365.25}
 
 
-class DurationError(CrmkitError):
+class DurationError(UsageError):
     """A duration or unit string could not be understood."""
 
     exit_code = 2
-
-    def __init__(self, message: str, hint: str | None = None) -> None:
-        Exception.__init__(self, message)
-        self.exit_code = 2
-        self.hint = hint
 
 
 def unit_days(unit: str) -> float:

@@ -1,0 +1,1 @@
+"""Shipped configuration data (presets, segment maps, sample config), installed as `crmkit.configs`."""

@@ -1,0 +1,1 @@
+"""Pipeline steps: LazyFrame in, LazyFrame out (`clean` parses and validates raw source frames)."""

@@ -1,0 +1,561 @@
+"""Ingest: export files → canonical warehouse tables, with every input row accounted for.
+
+For each file: hash it (a file already in the manifest is skipped), read it, map its columns,
+clean and validate the values, then collapse repeats. Rows that fail go to `rejects` with the
+file, line, reason and raw values; a file that cannot be read or mapped at all is refused as a
+whole (one `rejects` row at line 0) and leaves the data tables untouched. Everything a run
+changes is committed at once, under the workspace lock.
+
+Per file, rows_read = rows_accepted + rows_rejected + rows_duplicate. For exports with one row
+per line item, rows are counted at the line level.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from crmkit import schema
+from crmkit.config import Config, SourceConfig
+from crmkit.errors import InputFileError, UsageError
+from crmkit.pipeline import dedup
+from crmkit.pipeline.clean import CleanOptions, clean
+from crmkit.sources.mapping import apply_mapping, resolve_mapping
+from crmkit.sources.readers import ReadResult, read_file, sha256_file
+from crmkit.warehouse import Transaction
+from crmkit.workspace import Workspace
+
+# The canonical `customers` source table is stored as `customer_records`; `customers` holds the
+# resolved golden records.
+STORED_NAME = {"customers": "customer_records"}
+FACT_TABLES = ("orders", "tickets", "survey_responses", "events")
+_SOURCE_KEYS = ("encoding", "delimiter", "sheet", "skip_rows")
+_CLEAN_KEYS = ("date_order", "decimal", "currency", "phone_region", "timezone")
+
+Progress = Callable[[str], None]
+
+
+def new_run_id(now: dt.datetime | None = None) -> str:
+    """Run ids sort by time and stay unique: `20261123T021500Z-1a2b3c`."""
+    now = now or dt.datetime.now(dt.UTC)
+    return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+
+
+@dataclass(frozen=True)
+class FileJob:
+    """One file to ingest and how: its source name and the source's settings."""
+
+    path: Path
+    source: str
+    table: str | None = None
+    preset: str | None = None
+    columns: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class FileOutcome:
+    """What happened to one file; the counts always add up."""
+
+    path: str
+    source: str
+    status: str  # ingested | unchanged | refused
+    sha256: str | None = None
+    bytes: int = 0
+    tables: list[str] = field(default_factory=list)
+    rows_read: int = 0
+    rows_accepted: int = 0
+    rows_rejected: int = 0
+    rows_duplicate: int = 0
+    mapping: str | None = None
+    confidence: float | None = None
+    reason_code: str | None = None
+    message: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class IngestResult:
+    """The outcome of one ingest run."""
+
+    run_id: str
+    files: list[FileOutcome]
+    table_rows: dict[str, int] = field(default_factory=dict)
+    rejects_by_reason: dict[str, int] = field(default_factory=dict)
+    identity: dict[str, Any] | None = None
+    recovered: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    updated: dict[str, int] = field(default_factory=dict)  # stored rows replaced by a newer version
+    committed: bool = False
+
+    def problems(self, thresholds: dict[str, Any]) -> list[str]:
+        """Data-quality breaches that make the run exit 1 (outputs are still written)."""
+        out = [f"{f.path}: refused ({f.reason_code})" for f in self.files if f.status == "refused"]
+        limit = float(thresholds.get("max_reject_rate", 0.05))
+        for f in self.files:
+            if f.status == "ingested" and f.rows_read and f.rows_rejected / f.rows_read > limit:
+                out.append(
+                    f"{f.path}: {f.rows_rejected / f.rows_read:.1%} of rows rejected "
+                    f"(max_reject_rate {limit:.0%})"
+                )
+        return out
+
+
+def jobs_from_config(config: Config) -> tuple[list[FileJob], list[str]]:
+    """Every file the configured sources name now, plus warnings for sources that match none."""
+    jobs, warnings = [], []
+    for src in config.sources:
+        files = src.files()
+        if not files:
+            warnings.append(f"source {src.name}: no files match {src.path}")
+        jobs.extend(_job(path, src) for path in files)
+    return jobs, warnings
+
+
+def _job(path: Path, src: SourceConfig) -> FileJob:
+    settings = {k: getattr(src, k) for k in (*_SOURCE_KEYS, *_CLEAN_KEYS)}
+    settings.update(status_map=src.status_map, constants=src.constants)
+    if src.encoding == "auto":
+        settings["encoding"] = "auto"
+    return FileJob(path, src.name, src.table, src.preset, dict(src.columns), settings)
+
+
+def jobs_from_files(
+    files: Sequence[Path],
+    *,
+    source: str | None,
+    table: str | None,
+    preset: str | None,
+    config: Config,
+) -> list[FileJob]:
+    """Jobs for files named on the command line; a configured source lends its settings."""
+    if table is not None:
+        schema.table(table)
+    jobs = []
+    for path in files:
+        if not Path(path).exists():
+            raise UsageError(f"no such file: {path}", hint="check the path, or quote a glob")
+        src = next((s for s in config.sources if s.name == source), None)
+        if src is not None:
+            job = _job(Path(path), src)
+            jobs.append(
+                FileJob(
+                    job.path,
+                    job.source,
+                    table or job.table,
+                    preset or job.preset,
+                    job.columns,
+                    job.settings,
+                )
+            )
+        else:
+            name = source or preset or table or "files"
+            jobs.append(FileJob(Path(path), name, table, preset, {}, {"encoding": "auto"}))
+    return jobs
+
+
+class Ingestor:
+    """Runs one ingest: stages every file, deduplicates, links customers, commits."""
+
+    def __init__(self, ws: Workspace, run_id: str, progress: Progress | None = None) -> None:
+        self.ws = ws
+        self.config = ws.config
+        self.run_id = run_id
+        self.progress = progress or (lambda _msg: None)
+        self.tmp = ws.path / f".tmp-{run_id}"
+        self.parts: dict[str, list[tuple[int, Path]]] = {}
+        self.rejects: list[pl.DataFrame] = []
+        self.outcomes: list[FileOutcome] = []
+        self.now = dt.datetime.now(dt.UTC)
+
+    # -- per file --------------------------------------------------------------------------
+
+    def stage(self, job: FileJob, seen: set[str]) -> FileOutcome:
+        """Read, map and clean one file into temporary parts; never touches the warehouse."""
+        shown = _display_path(job.path, self.ws.path)
+        outcome = FileOutcome(path=shown, source=job.source, status="ingested")
+        try:
+            outcome.bytes = job.path.stat().st_size
+            outcome.sha256 = sha256_file(job.path)
+        except OSError as exc:
+            raise UsageError(f"cannot read {shown}: {exc.strerror}") from None
+        if outcome.sha256 in seen:
+            outcome.status = "unchanged"
+            return outcome
+        seen.add(outcome.sha256)
+        index = len(self.outcomes)
+        try:
+            results = read_file(
+                job.path,
+                encoding=job.settings.get("encoding") or "auto",
+                delimiter=job.settings.get("delimiter"),
+                sheet=job.settings.get("sheet"),
+                skip_rows=job.settings.get("skip_rows"),
+            )
+            for result in results:
+                self._stage_result(job, result, outcome, index)
+        except InputFileError as exc:
+            self._refuse(job, outcome, exc)
+        return outcome
+
+    def _stage_result(
+        self, job: FileJob, result: ReadResult, outcome: FileOutcome, index: int
+    ) -> None:
+        sample = result.frame.head(200).collect()
+        mapping = resolve_mapping(
+            result.headers,
+            table=job.table,
+            preset=job.preset,
+            columns=job.columns or None,
+            sample=sample.drop("__line"),
+            path=outcome.path,
+        )
+        outcome.mapping, outcome.confidence = mapping.method, mapping.confidence
+        outcome.notes.extend(mapping.notes)
+        frames = apply_mapping(result.frame, mapping)
+        constants = job.settings.get("constants") or {}
+        if constants and mapping.table in frames:
+            main = frames[mapping.table]
+            known = set(schema.table(mapping.table).names)
+            unknown = sorted(set(constants) - known)
+            if unknown:
+                raise UsageError(
+                    f"source {job.source}: constants for unknown {mapping.table} column(s) "
+                    f"{', '.join(unknown)}"
+                )
+            frames[mapping.table] = main.with_columns(
+                pl.lit(str(v)).alias(k) for k, v in constants.items()
+            )
+        lineage = [
+            pl.lit(job.source).alias("source"),
+            pl.lit(outcome.path).alias("source_file"),
+        ]
+        options = self._clean_options(
+            job, mapping.options, mapping.status_map, getattr(mapping, "value_maps", None)
+        )
+        outcome.rows_read += result.frame.select(pl.len()).collect().item()
+        rejected_lines: list[pl.DataFrame] = []
+        dropped = frames.pop("__dropped", None)
+        if dropped is not None:
+            rejected_lines.append(
+                dropped.select(
+                    "__line",
+                    pl.lit("summary_row").alias("reason_code"),
+                    pl.col("reason"),
+                    pl.lit(mapping.table).alias("table"),
+                ).collect()
+            )
+        line_items = "order_lines" in frames
+        order_rejects: pl.DataFrame | None = None
+        for name in sorted(frames, key=lambda n: n != "orders"):  # orders before their lines
+            frame = frames[name].with_columns(lineage)
+            if name == "order_lines" and order_rejects is not None and order_rejects.height:
+                frame, lost = _drop_lines_of_rejected_orders(frame, order_rejects)
+                rejected_lines.append(lost.collect())
+            cleaned = clean(frame.drop("__lines", strict=False), schema.table(name), options)
+            part = self.tmp / f"{index:05d}-{len(self.parts.get(name, []))}-{name}.parquet"
+            cleaned.accepted.with_columns(pl.lit(index).alias("__file")).sink_parquet(part)
+            self.parts.setdefault(name, []).append((index, part))
+            rej = cleaned.rejects.collect()
+            if name == "orders" and line_items:
+                # Line-item files are counted at the line level: a rejected order rejects its lines.
+                order_rejects = (
+                    frames["orders"]
+                    .select("__line", "__lines")
+                    .join(rej.lazy().select("__line", "reason_code", "reason"), on="__line")
+                    .collect()
+                )
+                continue
+            rejected_lines.append(
+                rej.select("__line", "reason_code", "reason", pl.lit(name).alias("table"))
+            )
+        outcome.tables = sorted({*outcome.tables, *frames})
+        if rejected_lines:
+            rejects = pl.concat(rejected_lines, how="vertical_relaxed")
+            outcome.rows_rejected += rejects.height
+            self.rejects.append(self._with_raw(rejects, result, job, outcome))
+
+    def _clean_options(
+        self,
+        job: FileJob,
+        preset_options: dict[str, Any],
+        status_map: dict[str, str],
+        value_maps: dict[str, dict[str, str]] | None,
+    ) -> CleanOptions:
+        cfg = self.config
+
+        def pick(key: str, default: Any) -> Any:
+            for layer in (job.settings, preset_options):
+                if layer.get(key) is not None:
+                    return layer[key]
+            return default
+
+        th = cfg.thresholds
+        return CleanOptions(
+            timezone=pick("timezone", cfg.timezone),
+            date_order=pick("date_order", cfg["date_order"]),
+            decimal=pick("decimal", cfg["decimal"]),
+            currency=pick("currency", cfg["currency"]),
+            phone_region=pick("phone_region", cfg["phone_region"]),
+            future_days=int(th.get("future_days", 2)),
+            min_year=int(th.get("min_year", 1990)),
+            now=self.now,
+            status_map={**status_map, **(job.settings.get("status_map") or {})},
+            value_maps=value_maps or {},
+            missing_codes=tuple(cfg.get("missing_codes") or ()),
+        )
+
+    def _with_raw(
+        self, rejects: pl.DataFrame, result: ReadResult, job: FileJob, outcome: FileOutcome
+    ) -> pl.DataFrame:
+        """Attach each rejected line's original values as JSON (only rejected lines are read)."""
+        lines = rejects.select("__line").unique()
+        headers = result.headers
+        raw = (
+            result.frame.join(lines.lazy(), on="__line", how="semi")
+            .select("__line", pl.struct(headers).struct.json_encode().alias("raw"))
+            .collect()
+        )
+        return (
+            rejects.join(raw, on="__line", how="left")
+            .select(
+                pl.lit(job.source).alias("source"),
+                pl.lit(outcome.path).alias("source_file"),
+                pl.col("__line").cast(pl.Int64).alias("source_line"),
+                pl.col("table").cast(pl.String),
+                pl.col("reason_code").cast(pl.String),
+                pl.col("reason").cast(pl.String),
+                pl.col("raw").fill_null("{}"),
+                pl.lit(outcome.sha256).alias("file_sha256"),
+                pl.lit(self.run_id).alias("run_id"),
+            )
+            .sort("source_line", "reason_code")
+        )
+
+    def _refuse(self, job: FileJob, outcome: FileOutcome, exc: InputFileError) -> None:
+        outcome.status = "refused"
+        outcome.reason_code = exc.reason_code
+        outcome.message = exc.message if not exc.hint else f"{exc.message} ({exc.hint})"
+        outcome.rows_read = outcome.rows_accepted = outcome.rows_rejected = 0
+        self.parts = {
+            t: [p for p in ps if p[0] != len(self.outcomes)] for t, ps in self.parts.items()
+        }
+        self.rejects = [r for r in self.rejects if r["file_sha256"][0] != outcome.sha256]
+        self.rejects.append(
+            pl.DataFrame(
+                {
+                    "source": [job.source],
+                    "source_file": [outcome.path],
+                    "source_line": [0],
+                    "table": [job.table],
+                    "reason_code": [exc.reason_code],
+                    "reason": [outcome.message],
+                    "raw": ["{}"],
+                    "file_sha256": [outcome.sha256],
+                    "run_id": [self.run_id],
+                },
+                schema=schema.REJECTS_SCHEMA,
+            )
+        )
+
+    # -- whole run -------------------------------------------------------------------------
+
+    def merge(self, tx: Transaction) -> dict[str, int]:
+        """Collapse repeats within the run and against the warehouse; stage new table versions."""
+        updated: dict[str, int] = {}
+        for name, parts in self.parts.items():
+            if not parts:
+                continue
+            table = schema.table(name)
+            stored_name = STORED_NAME.get(name, name)
+            incoming = pl.concat([pl.scan_parquet(p) for _, p in parts], how="vertical_relaxed")
+            incoming = dedup.with_keys(incoming, table).with_row_index("__row")
+            index = incoming.select("__row", "__file", dedup.KEY_HASH, dedup.CONTENT_HASH)
+            index = index.unique(
+                subset=[dedup.KEY_HASH, dedup.CONTENT_HASH], keep="first", maintain_order=True
+            )
+            index = dedup.latest_per_key(index)
+            stored = tx.scan(stored_name, _stored_schema(name))
+            has_stored = self.ws.warehouse.has(stored_name)
+            if has_stored:
+                stored_keys = dedup.with_keys(stored, table)
+                fresh, _ = dedup.against_stored(index, stored_keys)
+                index = fresh
+            kept = index.select("__row", "__file").collect()
+            self._count_duplicates(name, incoming, kept)
+            new_rows = incoming.join(kept.lazy().select("__row"), on="__row", how="semi")
+            cols = list(table.polars_schema(with_lineage=True))
+            cols = [c for c in cols if c != "customer_key"]
+            new_rows = new_rows.select(cols)
+            if has_stored:
+                replaced = new_rows.pipe(dedup.with_keys, table).select(dedup.KEY_HASH)
+                keep_old = (
+                    dedup.with_keys(stored, table)
+                    .join(replaced, on=dedup.KEY_HASH, how="anti")
+                    .select(cols)
+                )
+                updated[name] = (
+                    dedup.with_keys(stored, table)
+                    .join(replaced, on=dedup.KEY_HASH, how="semi")
+                    .select(pl.len())
+                    .collect()
+                    .item()
+                )
+                merged = pl.concat([keep_old, new_rows], how="vertical_relaxed")
+            else:
+                merged = new_rows
+            tx.write(stored_name, merged)
+        return updated
+
+    def _count_duplicates(self, name: str, incoming: pl.LazyFrame, kept: pl.DataFrame) -> None:
+        if name == "orders" and any("order_lines" in o.tables for o in self.outcomes):
+            line_files = {i for i, o in enumerate(self.outcomes) if "order_lines" in o.tables}
+        else:
+            line_files = set()
+        before = incoming.group_by("__file").agg(pl.len().alias("n")).collect()
+        after = kept.group_by("__file").agg(pl.len().alias("k"))
+        counts = before.join(after, on="__file", how="left").fill_null(0)
+        for file_idx, n, k in counts.iter_rows():
+            if file_idx in line_files and name == "orders":
+                continue  # line-item files are counted at the line level
+            outcome = self.outcomes[file_idx]
+            outcome.rows_accepted += k
+            outcome.rows_duplicate += n - k
+
+
+def _drop_lines_of_rejected_orders(
+    lines: pl.LazyFrame, order_rejects: pl.DataFrame
+) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """Lines whose order was rejected go to rejects with the order's reason."""
+    lost = order_rejects.explode("__lines").select(
+        pl.col("__lines").alias("__line"),
+        pl.col("reason_code"),
+        pl.format("its order (line {}) was rejected: {}", pl.col("__line"), pl.col("reason")).alias(
+            "reason"
+        ),
+    )
+    bad = lines.join(lost.lazy(), on="__line", how="inner").select(
+        "__line", "reason_code", "reason", pl.lit("order_lines").alias("table")
+    )
+    return lines.join(lost.lazy(), on="__line", how="anti"), bad
+
+
+def _stored_schema(name: str) -> pl.Schema:
+    return schema.table(name).polars_schema()
+
+
+def _display_path(path: Path, workspace: Path) -> str:
+    """Paths are stored relative to the workspace, so a moved workspace still reads well."""
+    try:
+        return os.path.relpath(path.resolve(), workspace.resolve())
+    except ValueError:  # another drive on Windows
+        return str(path.resolve())
+
+
+def ingest(
+    ws: Workspace,
+    files: Sequence[Path] = (),
+    *,
+    source: str | None = None,
+    table: str | None = None,
+    preset: str | None = None,
+    use_config_sources: bool = True,
+    wait: float = 0.0,
+    run_id: str | None = None,
+    progress: Progress | None = None,
+    resolve_identity: bool = True,
+) -> IngestResult:
+    """Ingest the config's sources and/or the given files into the workspace's warehouse."""
+    from crmkit.pipeline.link import link_customers
+
+    run_id = run_id or new_run_id()
+    config = ws.config
+    jobs, warnings = jobs_from_config(config) if use_config_sources and not files else ([], [])
+    if files:
+        jobs += jobs_from_files(files, source=source, table=table, preset=preset, config=config)
+    if not jobs:
+        raise UsageError(
+            "nothing to ingest: no files given and no sources configured",
+            hint="name files (`crmkit ingest FILE…`) or add `sources:` to crmkit.yaml",
+        )
+    ws.path.mkdir(parents=True, exist_ok=True)
+    say = progress or (lambda _m: None)
+    with ws.warehouse.lock(wait=wait):
+        recovered = ws.warehouse.recover()
+        ing = Ingestor(ws, run_id, progress)
+        seen = set(ws.table("manifest").select("sha256").collect().to_series().to_list())
+        ing.tmp.mkdir(parents=True, exist_ok=True)
+        try:
+            for job in jobs:
+                say(f"reading {_display_path(job.path, ws.path)}")
+                ing.outcomes.append(ing.stage(job, seen))
+            result = IngestResult(run_id, ing.outcomes, recovered=recovered, warnings=warnings)
+            if any(o.status != "unchanged" for o in ing.outcomes):
+                with ws.warehouse.transaction(run_id) as tx:
+                    say("merging and removing duplicates")
+                    result.updated = ing.merge(tx)
+                    _write_rejects(tx, ing, ws)
+                    _write_manifest(tx, ing, ws)
+                    if resolve_identity and ing.parts:
+                        say("resolving customers")
+                        result.identity = link_customers(ws, tx, run_id)
+                    tx.commit({"last_ingest": run_id})
+                result.committed = True
+        finally:
+            shutil.rmtree(ing.tmp, ignore_errors=True)
+    result.table_rows = {
+        name: ws.table(name).select(pl.len()).collect().item() for name in ws.warehouse.tables()
+    }
+    rej = ws.table("rejects").filter(pl.col("run_id") == run_id)
+    result.rejects_by_reason = dict(
+        rej.group_by("reason_code").agg(pl.len()).sort("reason_code").collect().iter_rows()
+    )
+    return result
+
+
+def _write_rejects(tx: Transaction, ing: Ingestor, ws: Workspace) -> None:
+    if not ing.rejects:
+        return
+    new = pl.concat(ing.rejects, how="vertical_relaxed").cast(dict(schema.REJECTS_SCHEMA))
+    shas = new.select("file_sha256").unique()
+    old = tx.scan("rejects", schema.REJECTS_SCHEMA).join(shas.lazy(), on="file_sha256", how="anti")
+    tx.write("rejects", pl.concat([old.collect(), new], how="vertical_relaxed"))
+
+
+def _write_manifest(tx: Transaction, ing: Ingestor, ws: Workspace) -> None:
+    rows = [
+        {
+            "path": o.path,
+            "sha256": o.sha256,
+            "bytes": o.bytes,
+            "source": o.source,
+            "table": ",".join(o.tables),
+            "rows_read": o.rows_read,
+            "rows_accepted": o.rows_accepted,
+            "rows_rejected": o.rows_rejected,
+            "rows_duplicate": o.rows_duplicate,
+            "ingested_at": ing.now,
+            "run_id": ing.run_id,
+        }
+        for o in ing.outcomes
+        if o.status == "ingested"
+    ]
+    if not rows:
+        return
+    new = pl.DataFrame(rows, schema=schema.MANIFEST_SCHEMA)
+    old = tx.scan("manifest", schema.MANIFEST_SCHEMA).collect()
+    tx.write("manifest", pl.concat([old, new]))
+
+
+def outcome_dicts(result: IngestResult) -> list[dict[str, Any]]:
+    """Plain dicts of the per-file outcomes (for JSON output and run.json)."""
+    return [json.loads(json.dumps(o.__dict__, default=str)) for o in result.files]

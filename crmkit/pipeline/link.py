@@ -1,0 +1,110 @@
+"""Attach `customer_key` to every fact row and build the resolved `customers` table.
+
+The resolution itself lives in `crmkit.identity`; this module is the warehouse side of it: it
+gathers person-records from the staged tables, hands them to the resolver together with the
+previous identity map (so keys stay stable), stores the results and sets `customer_key` on
+orders, tickets, survey responses and events.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from crmkit import schema
+from crmkit.warehouse import Transaction
+from crmkit.workspace import Workspace
+
+FACTS = ("orders", "tickets", "survey_responses", "events")
+TIME_OF = {
+    "orders": "ordered_at",
+    "tickets": "created_at",
+    "survey_responses": "responded_at",
+    "events": "occurred_at",
+}
+
+
+def link_customers(ws: Workspace, tx: Transaction, run_id: str) -> dict[str, Any]:
+    """Resolve identities over the staged tables and store keys; returns the resolution report."""
+    from crmkit import identity
+
+    tables = {
+        name: tx.scan(name, _schema(name))
+        for name in ("customer_records", *FACTS)
+        if name in tx.written or ws.warehouse.has(name)
+    }
+    records = identity.build_records(tables)
+    previous = tx.scan("identity_map").collect() if ws.warehouse.has("identity_map") else None
+    res = identity.resolve(
+        records, previous=previous, settings=ws.config.section("identity"), run_id=run_id
+    )
+    keys = res.identity_map.lazy().select("source", "source_record_id", "customer_key")
+    for name in FACTS:
+        if name not in tables:
+            continue
+        fact = identity.with_reference_id(tables[name].drop("customer_key", strict=False))
+        linked = fact.join(
+            keys.rename({"source_record_id": "ref_record_id"}),
+            on=["source", "ref_record_id"],
+            how="left",
+            maintain_order="left",
+        ).drop("ref_record_id")
+        tx.write(name, linked.collect())
+    golden = _with_order_facts(res.customers.lazy(), tx)
+    tx.write("customers", golden.collect())
+    tx.write("identity_map", res.identity_map)
+    tx.write("identity_links", res.links)
+    old_changes = (
+        tx.scan("identity_changes").collect() if ws.warehouse.has("identity_changes") else None
+    )
+    changes = (
+        res.changes
+        if old_changes is None
+        else pl.concat([old_changes, res.changes], how="vertical_relaxed")
+    )
+    tx.write("identity_changes", changes)
+    report = dict(res.report)
+    report["unresolved"] = _unresolved(tx)
+    return report
+
+
+def _with_order_facts(customers: pl.LazyFrame, tx: Transaction) -> pl.LazyFrame:
+    """Fill `first_order_at` from completed orders (the resolver does not see order times)."""
+    orders = tx.scan("orders", _schema("orders"))
+    first = (
+        orders.filter(pl.col("status").is_in(["completed", "partially_refunded"]))
+        .filter(pl.col("customer_key").is_not_null())
+        .group_by("customer_key")
+        .agg(pl.col("ordered_at").min().alias("__first"))
+    )
+    return (
+        customers.join(first, on="customer_key", how="left", maintain_order="left")
+        .with_columns(pl.coalesce("__first", "first_order_at").alias("first_order_at"))
+        .drop("__first")
+    )
+
+
+def _unresolved(tx: Transaction) -> dict[str, int]:
+    """Fact rows that carry a customer reference but got no key (should be none)."""
+    out = {}
+    for name in FACTS:
+        if name not in tx.written:
+            continue
+        refs = pl.any_horizontal(pl.col(c).is_not_null() for c in schema.CUSTOMER_REF)
+        out[name] = (
+            tx.scan(name)
+            .filter(refs & pl.col("customer_key").is_null())
+            .select(pl.len())
+            .collect()
+            .item()
+        )
+    return out
+
+
+def _schema(name: str) -> pl.Schema | None:
+    if name == "customer_records":
+        return schema.CUSTOMERS.polars_schema()
+    if name in schema.SOURCE_TABLES:
+        return schema.SOURCE_TABLES[name].polars_schema()
+    return None

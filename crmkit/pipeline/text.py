@@ -1,0 +1,85 @@
+"""Text basics shared by every parser: NFKC folding, trimming, placeholders, Excel guards.
+
+Every raw cell goes through `text` first, so full-width digits and letters (全角), non-breaking
+and ideographic spaces, zero-width characters and placeholder values (`N/A`, `--`, `无`, …) are
+handled once, in one place.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+# Case-insensitive exact matches that mean "no value" (compared after NFKC + trim + lower-case).
+PLACEHOLDERS: tuple[str, ...] = (
+    "",
+    "n/a",
+    "na",
+    "n.a.",
+    "null",
+    "(null)",
+    "none",
+    "nil",
+    "nan",
+    "-",
+    "--",
+    "---",
+    "—",
+    "——",
+    "–",
+    "/",
+    "?",
+    "??",
+    "#n/a",
+    "#value!",
+    "#ref!",
+    "无",
+    "未知",
+    "暂无",
+    "空",
+    "不详",
+    "未填写",
+    "0000-00-00",
+    "0000-00-00 00:00:00",
+)
+
+_ZERO_WIDTH = "[\u200b\u200c\u200d\u2060\ufeff]"
+
+
+def null_placeholders(expr: pl.Expr) -> pl.Expr:
+    """Null where an already-trimmed string is a placeholder (case-insensitive exact match)."""
+    return pl.when(expr.str.to_lowercase().is_in(PLACEHOLDERS)).then(None).otherwise(expr)
+
+
+def fold(expr: pl.Expr) -> pl.Expr:
+    """NFKC (full-width → half-width), drop zero-width characters, trim Unicode whitespace."""
+    return (
+        expr.cast(pl.String)
+        .str.normalize("NFKC")
+        .str.replace_all(_ZERO_WIDTH, "")
+        .str.strip_chars()
+    )
+
+
+def text(expr: pl.Expr) -> pl.Expr:
+    """Folded, trimmed text with placeholder values (`N/A`, `--`, `无`, …) turned into null."""
+    return null_placeholders(fold(expr))
+
+
+def loose(expr: pl.Expr) -> pl.Expr:
+    """Free text (comments, JSON): trimmed and placeholder-nulled but not NFKC-folded.
+
+    NFKC would rewrite Chinese punctuation (，→ ,) inside what people wrote, so free text is
+    kept as written.
+    """
+    return null_placeholders(expr.cast(pl.String).str.strip_chars())
+
+
+def ident(expr: pl.Expr) -> pl.Expr:
+    """An identifier: `text` plus Excel guards stripped (`="123"`, leading `=`, `'`, tab).
+
+    A float-looking id such as `1234.0` is kept as written: guessing it was an integer would
+    merge ids that differ.
+    """
+    s = text(expr)
+    s = s.str.replace(r'^="(.*)"$', "$1").str.replace(r"^[='\t]+", "").str.strip_chars()
+    return null_placeholders(s)

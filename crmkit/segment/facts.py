@@ -1,0 +1,133 @@
+"""Per-customer purchase facts (recency, frequency, monetary, tenure, profit) as of a date.
+
+Every segmentation starts here. A purchase is an order with status `completed` or
+`partially_refunded` and a customer key; walk-in orders (null key) are ignored. Days are whole
+calendar days in the workspace time zone: an order placed on the as-of date has recency 0.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import polars as pl
+
+from crmkit.errors import UsageError
+from crmkit.schema import MONEY
+
+PURCHASE_STATUSES = ("completed", "partially_refunded")
+
+_WINDOW = re.compile(r"^\s*(\d+)\s*(d|w|m|mo|y)\s*$", re.IGNORECASE)
+
+
+def parse_window(text: str | int | None) -> str | None:
+    """Normalise a window such as `365d`, `52w`, `12m`, `2y` (or a number of days) to a
+    polars duration string (`365d`, `12mo`); None or `all` means all history."""
+    if text is None:
+        return None
+    if isinstance(text, int):
+        if text <= 0:
+            raise UsageError(f"window {text} must be positive")
+        return f"{text}d"
+    if text.strip().lower() in ("", "all"):
+        return None
+    m = _WINDOW.match(text)
+    if not m or int(m.group(1)) <= 0:
+        raise UsageError(f"window {text!r} is not understood", hint="use e.g. 365d, 52w, 12m, 2y")
+    unit = m.group(2).lower()
+    return f"{m.group(1)}{'mo' if unit in ('m', 'mo') else unit}"
+
+
+def window_start(as_of: dt.date, window: str | None) -> dt.date | None:
+    """First date inside the window: purchases on days `start..as_of` count (None = all)."""
+    if window is None:
+        return None
+    first_out = (
+        pl.select(pl.lit(as_of).dt.offset_by(f"-{window}")).item()  # as_of - window is outside
+    )
+    return first_out + dt.timedelta(days=1)
+
+
+def purchases(orders: pl.LazyFrame, as_of: dt.date, timezone: str = "UTC") -> pl.LazyFrame:
+    """Purchases up to and including `as_of`: customer_key, order_id, source, day, net, cost."""
+    cols = orders.collect_schema().names()
+    cost = pl.col("cost_amount") if "cost_amount" in cols else pl.lit(None, dtype=MONEY)
+    source = pl.col("source") if "source" in cols else pl.lit(None, dtype=pl.String)
+    channel = pl.col("channel") if "channel" in cols else pl.lit(None, dtype=pl.String)
+    return (
+        orders.filter(
+            pl.col("customer_key").is_not_null()
+            & pl.col("status").is_in(PURCHASE_STATUSES)
+            & pl.col("ordered_at").is_not_null()
+        )
+        .select(
+            pl.col("customer_key"),
+            pl.col("order_id"),
+            source.alias("source"),
+            channel.alias("channel"),
+            pl.col("ordered_at").dt.convert_time_zone(timezone).dt.date().alias("day"),
+            pl.col("net_amount").cast(MONEY).fill_null(0).alias("net"),
+            cost.cast(MONEY).alias("cost"),
+        )
+        .filter(pl.col("day") <= as_of)
+    )
+
+
+def customer_facts(
+    orders: pl.LazyFrame,
+    as_of: dt.date,
+    *,
+    window: str | None = None,
+    timezone: str = "UTC",
+) -> pl.LazyFrame:
+    """One row per purchasing customer with R, F, M in the window plus all-history facts.
+
+    Columns: customer_key, recency_days, frequency, monetary (Decimal), profit (Decimal, null when
+    no cost is known), first_order, last_order, tenure_days, orders_all, in_window (bool).
+    A customer without a purchase in the window keeps `in_window = False` (RFM skips them).
+    """
+    start = window_start(as_of, window)
+    inside = pl.lit(True) if start is None else pl.col("day") >= start
+    p = purchases(orders, as_of, timezone)
+    facts = p.group_by("customer_key").agg(
+        pl.col("day").filter(inside).max().alias("last_order"),
+        pl.col("day").min().alias("first_order"),
+        pl.col("day").max().alias("last_order_all"),
+        inside.sum().cast(pl.Int64).alias("frequency"),
+        pl.col("net").filter(inside).sum().alias("monetary"),
+        pl.len().cast(pl.Int64).alias("orders_all"),
+        pl.col("net").sum().alias("revenue_all"),
+        (pl.col("net") - pl.col("cost")).sum().alias("profit_all"),
+        pl.col("cost").is_null().all().alias("_no_cost"),
+        pl.col("day").n_unique().cast(pl.Int64).alias("purchase_days"),
+    )
+    return facts.select(
+        "customer_key",
+        (pl.lit(as_of) - pl.col("last_order_all")).dt.total_days().alias("recency_days"),
+        "frequency",
+        "monetary",
+        pl.when(pl.col("_no_cost")).then(None).otherwise(pl.col("profit_all")).alias("profit"),
+        "first_order",
+        pl.col("last_order_all").alias("last_order"),
+        (pl.lit(as_of) - pl.col("first_order")).dt.total_days().alias("tenure_days"),
+        "orders_all",
+        "revenue_all",
+        "purchase_days",
+        pl.col("last_order").is_not_null().alias("in_window"),
+    ).sort("customer_key")
+
+
+def inter_purchase_days(
+    orders: pl.LazyFrame, as_of: dt.date, timezone: str = "UTC"
+) -> pl.LazyFrame:
+    """Days between consecutive purchase days of the same customer (same-day orders are one)."""
+    days = purchases(orders, as_of, timezone).select("customer_key", "day").unique()
+    return (
+        days.sort("customer_key", "day")
+        .select(
+            (pl.col("day") - pl.col("day").shift(1).over("customer_key"))
+            .dt.total_days()
+            .alias("gap_days")
+        )
+        .drop_nulls()
+    )
