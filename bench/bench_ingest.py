@@ -1,0 +1,76 @@
+"""Ingest speed and memory: a large orders CSV into an empty warehouse, then a re-ingest.
+
+    python bench/bench_ingest.py --rows 10000000        # ~350 MB, the issue's target
+    python bench/bench_ingest.py --rows 50000000        # streaming check (run with care)
+
+Generates a seeded synthetic export under bench/out/ (reused when present), runs the installed
+`crmkit ingest` as a subprocess and prints wall time and peak RSS for each step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from pathlib import Path
+
+import polars as pl
+from common import crmkit, measure
+
+OUT = Path(__file__).parent / "out"
+
+
+def make_orders_csv(path: Path, rows: int, seed: int = 7) -> None:
+    """A POS-like export: order id, customer email/phone, local time, money text, status, store."""
+    customers = max(rows // 10, 1)
+    chunk = 2_000_000
+    with path.open("wb") as fh:
+        for start in range(0, rows, chunk):
+            n = min(chunk, rows - start)
+            i = pl.int_range(start, start + n, eager=True, dtype=pl.Int64)
+            cust = ((i * 2654435761 + seed) % customers).cast(pl.String)
+            minutes = (i * 7919) % (2 * 365 * 24 * 60)
+            frame = pl.DataFrame({"i": i, "cust": cust, "minutes": minutes}).select(
+                ("O" + pl.col("i").cast(pl.String).str.zfill(9)).alias("Order ID"),
+                ("user" + pl.col("cust") + "@example.com").alias("Email"),
+                ("+86 139" + pl.col("cust").str.zfill(8)).alias("Phone"),
+                (pl.datetime(2024, 1, 1) + pl.duration(minutes=pl.col("minutes")))
+                .dt.strftime("%Y-%m-%d %H:%M:%S")
+                .alias("Order Date"),
+                ((pl.col("i") * 31) % 50_000 / 100 + 1).round(2).cast(pl.String).alias("Total"),
+                ((pl.col("i") * 13) % 500 / 100).round(2).cast(pl.String).alias("Discount"),
+                pl.when(pl.col("i") % 20 == 0)
+                .then(pl.lit("refunded"))
+                .otherwise(pl.lit("completed"))
+                .alias("Status"),
+                ("Store " + (pl.col("i") % 40).cast(pl.String)).alias("Store"),
+            )
+            frame.write_csv(fh, include_header=start == 0)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--rows", type=int, default=10_000_000)
+    ap.add_argument("--keep", action="store_true", help="keep the workspace afterwards")
+    args = ap.parse_args()
+    OUT.mkdir(exist_ok=True)
+    csv = OUT / f"orders_{args.rows}.csv"
+    if not csv.exists():
+        print(f"generating {csv} …", flush=True)
+        make_orders_csv(csv, args.rows)
+    size_mb = csv.stat().st_size / 1e6
+    ws = OUT / f"ws_{args.rows}"
+    shutil.rmtree(ws, ignore_errors=True)
+    first = measure(crmkit("ingest", str(csv), "--table", "orders", "-w", str(ws), "-q"))
+    again = measure(crmkit("ingest", str(csv), "--table", "orders", "-w", str(ws), "-q"))
+    print("| rows | file MB | step | seconds | peak MB | exit |\n|---|---|---|---|---|---|")
+    for step, m in (("first ingest", first), ("re-ingest (hash only)", again)):
+        print(
+            f"| {args.rows:,} | {size_mb:,.0f} | {step} | {m.seconds:.1f} | {m.peak_mb:,.0f} "
+            f"| {m.returncode} |"
+        )
+    if not args.keep:
+        shutil.rmtree(ws, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,32 @@
+"""Helpers shared by the bench scripts: run a command and report wall time and peak memory."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+VENV_BIN = Path(sys.executable).parent
+
+
+@dataclass
+class Measured:
+    seconds: float
+    peak_mb: float
+    returncode: int
+
+
+def measure(cmd: list[str], *, env: dict[str, str] | None = None) -> Measured:
+    """Run `cmd`; wall-clock seconds and the child's peak resident memory (MB, from wait4)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    return Measured(seconds, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status))
+
+
+def crmkit(*args: str) -> list[str]:
+    return [str(VENV_BIN / "crmkit"), *args]
