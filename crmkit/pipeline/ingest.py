@@ -12,6 +12,7 @@ per line item, rows are counted at the line level.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -473,8 +474,12 @@ def ingest(
     run_id: str | None = None,
     progress: Progress | None = None,
     resolve_identity: bool = True,
+    lock: bool = True,
 ) -> IngestResult:
-    """Ingest the config's sources and/or the given files into the workspace's warehouse."""
+    """Ingest the config's sources and/or the given files into the workspace's warehouse.
+
+    `lock=False` is for callers that already hold the workspace lock (`crmkit run`).
+    """
     from crmkit.pipeline.link import link_customers
 
     run_id = run_id or new_run_id()
@@ -489,8 +494,8 @@ def ingest(
         )
     ws.path.mkdir(parents=True, exist_ok=True)
     say = progress or (lambda _m: None)
-    with ws.warehouse.lock(wait=wait):
-        recovered = ws.warehouse.recover()
+    with ws.warehouse.lock(wait=wait) if lock else contextlib.nullcontext():
+        recovered = ws.warehouse.recover() if lock else None
         ing = Ingestor(ws, run_id, progress)
         seen = set(ws.table("manifest").select("sha256").collect().to_series().to_list())
         ing.tmp.mkdir(parents=True, exist_ok=True)
