@@ -30,8 +30,11 @@ COMMAND_MODULES = (
     "segment",
     "clv",
     "cohort",
+    "cycle",
     "basket",
+    "paths",
     "survey",
+    "feedback",
     "report",
     "run",
 )
