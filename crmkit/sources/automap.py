@@ -59,12 +59,29 @@ class AutoResult:
         return not self.missing and not self.ambiguous
 
 
-def required_items(table: str) -> list[str]:
-    """A table's required columns, plus the `customer_ref` group where rows need one."""
+# Requirement groups: a row needs one of the members. Customers without an id of their own get
+# a hash of the normalised row from cleaning, so an email or phone is enough to map them.
+GROUPS: dict[str, tuple[str, ...]] = {
+    REF_GROUP: CUSTOMER_REF,
+    "customer_key": ("source_record_id", "email", "phone"),
+}
+GROUP_LABELS = {
+    REF_GROUP: "customer_ref (one of customer_id, customer_email, customer_phone)",
+    "customer_key": "source_record_id (or an email or phone to derive it from)",
+}
+
+
+def requirements(table: str) -> list[tuple[str, tuple[str, ...]]]:
+    """A table's required items as (name, columns any one of which satisfies it)."""
     tbl = SOURCE_TABLES[table]
-    items = list(tbl.required)
+    items = []
+    for col in tbl.required:
+        if table == "customers" and col == "source_record_id":
+            items.append(("customer_key", GROUPS["customer_key"]))
+        else:
+            items.append((col, (col,)))
     if tbl.needs_customer_ref:
-        items.append(REF_GROUP)
+        items.append((REF_GROUP, GROUPS[REF_GROUP]))
     return items
 
 
@@ -86,18 +103,21 @@ def name_score(table: str, column: str, header: str) -> float:
         if hk == sk:
             return 1.0
         short, long_ = sorted((sk, hk), key=len)
-        if _CJK.search(sk) and len(short) >= 2 and short in long_:
-            best = max(best, 0.5 + 0.4 * len(short) / len(long_))
-        elif not _CJK.search(sk) and set(sn.split()) <= tokens:
+        ratio = len(short) / len(long_)
+        if _CJK.search(short) and len(short) >= 2 and short in long_:
+            best = max(best, 0.5 + 0.4 * ratio)
+        elif not _CJK.search(sk) and set(sn.split()) <= tokens and len(sk) / len(hk) >= 0.4:
             best = max(best, 0.5 + 0.4 * len(sk) / len(hk))
         if len(sk) >= 5 and not _CJK.search(sk):
-            ratio = fuzz.ratio(hk, sk) / 100
-            if ratio >= 0.85:
-                best = max(best, 0.9 * ratio)
+            similarity = fuzz.ratio(hk, sk) / 100
+            if similarity >= 0.85:
+                best = max(best, 0.9 * similarity)
     return best
 
 
-def evidence(sample: pl.DataFrame | None, headers: list[str], kinds: set[str]) -> dict:
+def evidence(
+    sample: pl.DataFrame | None, headers: list[str], kinds: set[str]
+) -> dict[tuple[str, str], float]:
     """{(header, kind): fraction of the header's non-empty sample values that fit the kind}."""
     if sample is None or sample.height == 0:
         return {}
@@ -185,17 +205,18 @@ def automap(
                 ambiguous[col] = cands
             else:
                 notes.append(f"{col}: {' / '.join(cands)} fit equally; chose {assigned[col]!r}")
-    items = required_items(table) if only is None else [c for c in only if c in required]
+    items = [
+        (name, members)
+        for name, members in requirements(table)
+        if only is None or any(m in only for m in members)
+    ]
     item_scores = []
     missing = []
-    for item in items:
-        if item == REF_GROUP:
-            s = max((got.get(c, 0.0) for c in CUSTOMER_REF), default=0.0)
-        else:
-            s = got.get(item, 0.0)
+    for name, members in items:
+        s = max(got.get(c, 0.0) for c in members)
         item_scores.append(s)
         if s < MIN_SCORE:
-            missing.append(item)
+            missing.append(name)
     return AutoResult(
         table=table,
         columns=assigned,
@@ -209,13 +230,14 @@ def automap(
 
 
 def rank_tables(headers: list[str], sample: pl.DataFrame | None = None) -> list[AutoResult]:
-    """Automap results for every table, best fit first (complete, then fit, then coverage)."""
+    """Automap results for every table, best first: tables whose required items are all found,
+    then by how much of the file they explain (sum of scores), then by required-item fit."""
     results = [automap(headers, t, sample=sample) for t in SOURCE_TABLES]
-    return sorted(results, key=lambda r: (-_rank_key(r)[0], -_rank_key(r)[1], -_rank_key(r)[2]))
+    return sorted(results, key=lambda r: tuple(-x for x in _rank_key(r)))
 
 
 def _rank_key(r: AutoResult) -> tuple[float, float, float]:
-    return (float(not r.missing), r.fit, sum(r.scores.values()))
+    return (float(not r.missing), round(sum(r.scores.values()), 9), round(r.fit, 9))
 
 
 def tables_tie(a: AutoResult, b: AutoResult) -> bool:

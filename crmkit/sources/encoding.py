@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
+
 from crmkit.errors import InputFileError, UsageError
 
 CHUNK = 4 << 20  # bytes per read when streaming a whole file
@@ -58,6 +60,48 @@ class TextSource:
     encoding: str  # the encoding of the original
     has_quotes: bool  # whether a `"` occurs; without one no field can span lines
     complete: bool  # False when only a prefix of the original was materialised
+    suspect_quotes: bool = False  # a misplaced or unbalanced `"` that polars would misparse
+
+
+_BOUNDARY = np.zeros(256, dtype=bool)
+_BOUNDARY[list(b',\t;|\r\n"')] = True
+
+
+def misplaced_quote(data: bytes) -> bool:
+    """True when a `"` sits between two ordinary characters (`24" monitor`, `"a"b`, `"1" ,2`).
+
+    In well-formed CSV every quote touches a delimiter, a line end, another quote or the file
+    edge. polars rejects or silently mis-splits the other cases, so they need a lenient parse.
+    """
+    scan = QuoteScan()
+    scan.feed(data)
+    return scan.misplaced
+
+
+class QuoteScan:
+    """Watches the UTF-8 bytes of a file go by: are there quotes, and are they well placed?"""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.misplaced = False
+        self._tail = b""  # the last two bytes seen, so a quote at a chunk edge gets neighbours
+
+    def feed(self, data: bytes) -> None:
+        buf = self._tail + data
+        arr = np.frombuffer(buf, dtype=np.uint8)
+        pos = np.flatnonzero(arr == 0x22)
+        if pos.size:
+            self.count += int(np.count_nonzero(pos >= len(self._tail)))
+            if not self.misplaced:
+                inner = pos[(pos > 0) & (pos < arr.size - 1)]
+                lonely = ~_BOUNDARY[arr[inner - 1]] & ~_BOUNDARY[arr[inner + 1]]
+                self.misplaced = bool(lonely.any())
+        self._tail = buf[-2:]
+
+    @property
+    def suspect(self) -> bool:
+        """A misplaced quote, or an odd number of quotes (a quoted field never closed)."""
+        return self.misplaced or self.count % 2 == 1
 
 
 def display_name(encoding: str) -> str:
@@ -127,26 +171,34 @@ def _failure(encoding: str, base: int, e: UnicodeDecodeError) -> DecodeFailure:
     return DecodeFailure(encoding, base + e.start, bad)
 
 
-def check_plausible_chinese(text_sample: str, path: Path) -> None:
-    """Reject a GB18030 decode whose non-ASCII text is not mostly common Chinese.
+class ImplausibleDecode(DecodeFailure):
+    """A strict decode that succeeded but yields text that is not plausibly Chinese."""
+
+    def __init__(self, encoding: str, common: int, total: int) -> None:
+        super().__init__(encoding, -1, None)
+        self.common = common
+        self.total = total
+
+    def describe(self) -> str:
+        return (
+            f"{display_name(self.encoding)} (it decodes only into unlikely characters: "
+            f"{self.common} of {self.total} non-ASCII are common Chinese)"
+        )
+
+
+def check_plausible_chinese(text_sample: str, encoding: str = "gb18030") -> None:
+    """Raise ImplausibleDecode when a GB18030 decode's non-ASCII text is not mostly common Chinese.
 
     Strict GB18030 decoding accepts much Latin-1/cp1252 text (``ä`` + a letter is a valid GBK
     pair), which would be silent mojibake. Real GBK exports are dominated by GB2312 characters.
     """
     chars = Counter(_NON_ASCII.findall(text_sample))
     total = sum(chars.values())
-    if total < 8:
+    if total == 0:
         return
     common = sum(n for ch, n in chars.items() if _in_gb2312(ch))
     if common / total < 0.5:
-        raise InputFileError(
-            f"{path}: cannot read the file: it is not UTF-8 and decodes as GB18030 only into "
-            f"unlikely characters ({common} of {total} common), so the encoding is unknown"
-            f"{_guess_suffix(path)}",
-            reason_code="undecodable",
-            path=str(path),
-            hint=_UNDECODABLE_HINT,
-        )
+        raise ImplausibleDecode(encoding, common, total)
 
 
 def _in_gb2312(ch: str) -> bool:
@@ -164,7 +216,10 @@ def _guess_suffix(path: Path) -> str:
         from charset_normalizer import from_bytes
 
         with open_bytes(path) as f:
-            best = from_bytes(f.read(64 << 10)).best()
+            head = f.read(64 << 10)
+        if len(head) < 256:
+            return ""  # too little text for a meaningful guess
+        best = from_bytes(head).best()
     except Exception:  # a guess for a message only; never let it mask the real error
         return ""
     return f"; it looks like {best.encoding}" if best is not None else ""
@@ -205,7 +260,8 @@ def clear_temp() -> None:
         _temp_dir = None
 
 
-def _new_temp(suffix: str) -> Path:
+def new_temp(suffix: str) -> Path:
+    """A new empty file in the private temporary folder."""
     fd, name = tempfile.mkstemp(suffix=suffix, dir=temp_dir())
     os.close(fd)
     return Path(name)
@@ -252,44 +308,62 @@ def _full_as(path: Path, encoding: str, gz: bool, *, guessed: bool) -> TextSourc
         return hit
     in_place = encoding in ("utf-8", "utf-8-sig") and not gz
     if in_place:
-        source = TextSource(path, encoding, _validate_only(path, encoding), True)
+        source = _validate_only(path, encoding)
     else:
         source = _transcode(path, encoding, check=guessed and encoding == "gb18030")
     _cache[key] = source
     return source
 
 
-def _validate_only(path: Path, encoding: str) -> bool:
-    """Strictly decode a UTF-8 file without writing; return whether it contains a quote."""
-    has_quotes = False
+def _validate_only(path: Path, encoding: str) -> TextSource:
+    """Strictly decode a UTF-8 file in place, without writing, watching its quotes.
+
+    Pure-ASCII chunks are valid UTF-8 by definition and are skipped without decoding.
+    """
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    quotes = QuoteScan()
+    fed = 0
     with path.open("rb") as f:
-        for text in iter_decoded(f, encoding):
-            has_quotes = has_quotes or '"' in text
-    return has_quotes
+        while chunk := f.read(CHUNK):
+            quotes.feed(chunk)
+            pending = len(decoder.getstate()[0])
+            if not (pending == 0 and chunk.isascii()):
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as e:
+                    raise _failure(encoding, fed - pending, e) from None
+            fed += len(chunk)
+        pending = len(decoder.getstate()[0])
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as e:
+            raise _failure(encoding, fed - pending, e) from None
+    return TextSource(path, encoding, quotes.count > 0, True, quotes.suspect)
 
 
 def _transcode(path: Path, encoding: str, *, check: bool) -> TextSource:
     """Stream-decode the file and write it as UTF-8 to a temporary file."""
-    out = _new_temp(".csv")
-    has_quotes = False
+    out = new_temp(".csv")
+    quotes = QuoteScan()
     checked = not check
     sample: list[str] = []
     try:
-        with open_bytes(path) as src, out.open("w", encoding="utf-8", newline="") as dst:
+        with open_bytes(path) as src, out.open("wb") as dst:
             for text in iter_decoded(src, encoding):
                 if not checked:
                     sample.append(text)
                     if sum(len(_NON_ASCII.findall(s)) for s in sample) >= _PLAUSIBILITY_SAMPLE:
-                        check_plausible_chinese("".join(sample), path)
+                        check_plausible_chinese("".join(sample))
                         checked, sample = True, []
-                has_quotes = has_quotes or '"' in text
-                dst.write(text)
+                data = text.encode("utf-8")
+                quotes.feed(data)
+                dst.write(data)
         if not checked:
-            check_plausible_chinese("".join(sample), path)
+            check_plausible_chinese("".join(sample))
     except BaseException:
         out.unlink(missing_ok=True)
         raise
-    return TextSource(out, encoding, has_quotes, True)
+    return TextSource(out, encoding, quotes.count > 0, True, quotes.suspect)
 
 
 # -- samples ----------------------------------------------------------------------------------
@@ -321,10 +395,13 @@ def _sample_as(path: Path, encoding: str, max_records: int, *, guessed: bool) ->
     with open_bytes(path) as src:
         text, complete = cut_records(iter_decoded(src, encoding, 64 << 10), max_records)
     if guessed and encoding == "gb18030":
-        check_plausible_chinese(text, path)
-    out = _new_temp(".csv")
-    out.write_text(text, encoding="utf-8", newline="")
-    return TextSource(out, encoding, '"' in text, complete)
+        check_plausible_chinese(text)
+    data = text.encode("utf-8")
+    quotes = QuoteScan()
+    quotes.feed(data)
+    out = new_temp(".csv")
+    out.write_bytes(data)
+    return TextSource(out, encoding, quotes.count > 0, complete, quotes.suspect)
 
 
 def cut_records(chunks: Iterator[str], max_records: int, quote: str = '"') -> tuple[str, bool]:

@@ -27,7 +27,7 @@ from typing import Any
 import polars as pl
 
 from crmkit.errors import InputFileError, UsageError
-from crmkit.schema import CUSTOMER_REF, SOURCE_TABLES
+from crmkit.schema import SOURCE_TABLES
 from crmkit.schema import table as schema_table
 from crmkit.sources import automap as am
 from crmkit.sources.presets import Preset, get_preset, list_presets
@@ -148,29 +148,22 @@ def spec_headers(spec: ColumnSpec) -> list[str]:
 
 
 def _missing(table: str, columns: dict[str, ColumnSpec]) -> list[str]:
-    tbl = SOURCE_TABLES[table]
+    """Required items (columns or groups such as customer_ref) that `columns` cannot fill."""
     out = []
-    for col in tbl.required:
-        if col in columns:
+    for name, members in am.requirements(table):
+        if any(m in columns for m in members):
             continue
-        needs = DERIVABLE.get((table, col))
+        needs = DERIVABLE.get((table, name))
         if needs and all(n in columns for n in needs):
             continue
-        out.append(col)
-    if tbl.needs_customer_ref and not any(c in columns for c in CUSTOMER_REF):
-        out.append(am.REF_GROUP)
+        out.append(name)
     return out
 
 
 def _missing_error(
     table: str, missing: list[str], headers: list[str], path: str | None, how: str
 ) -> InputFileError:
-    names = [
-        "customer_ref (one of customer_id, customer_email, customer_phone)"
-        if m == am.REF_GROUP
-        else m
-        for m in missing
-    ]
+    names = [am.GROUP_LABELS.get(m, m) for m in missing]
     seen = ", ".join(repr(h) for h in headers if h != LINE)
     where = f"{path}: " if path else ""
     return InputFileError(
@@ -220,7 +213,9 @@ def _from_specs(
     autofill: bool,
     status_map: dict[str, str] | None,
     constants: dict[str, Any] | None,
+    configured: frozenset[str] = frozenset(),
 ) -> Mapping:
+    """Bind specs to the file's headers, check required items and gather the notes."""
     hdr = _Headers(headers)
     consts: dict[str, str] = {}
     bound, absent = _bind_all(specs, hdr, consts)
@@ -234,9 +229,7 @@ def _from_specs(
         missing = _missing(table, bound)
         if missing:
             used = {h for s in bound.values() for h in spec_headers(s)}
-            wanted = set(missing) - {am.REF_GROUP}
-            if am.REF_GROUP in missing:
-                wanted |= set(CUSTOMER_REF)
+            wanted = {c for m in missing for c in am.GROUPS.get(m, (m,))}
             res = am.automap(hdr.headers, table, sample=sample, exclude=used, only=wanted)
             if res.ambiguous:
                 raise _ambiguous_error(_describe_ambiguous(res.ambiguous), path)
@@ -249,10 +242,18 @@ def _from_specs(
         raise _missing_error(table, missing, headers, path, method)
     line_bound: dict[str, ColumnSpec] | None = None
     options = dict(preset.options) if preset else {}
+    if "explode_lines" in options:
+        packed = hdr.find(options["explode_lines"]["header"])
+        if packed:
+            options["explode_lines"] = {**options["explode_lines"], "header": packed}
+        else:
+            options.pop("explode_lines")
     if preset is not None and preset.line_columns is not None:
         line_bound, _ = _bind_all(preset.line_columns, hdr, consts)
         if not line_bound and "explode_lines" not in options:
             line_bound = None  # no line columns in this file: plain one-row-per-order
+    if table == "customers" and "source_record_id" not in bound:
+        notes.append("no source_record_id: cleaning derives it from a hash of the row")
     for header, message in (options.pop("warn_if_missing", None) or {}).items():
         if hdr.find(header) is None:
             notes.append(f"warning: {message}")
@@ -261,14 +262,17 @@ def _from_specs(
             notes.append(f"{col} = {spec['const']!r} (constant)")
         else:
             notes.append(f"{' + '.join(spec_headers(spec))} → {col}")
-    if absent and preset is not None:
-        notes.append("not in this file: " + ", ".join(absent))
+    mine = [c for c in absent if c in configured]
+    if mine:
+        notes.append("warning: configured column(s) not in this file: " + ", ".join(mine))
+    if len(mine) < len(absent):
+        notes.append("not in this file: " + ", ".join(c for c in absent if c not in configured))
     used = {h for s in [*bound.values(), *(line_bound or {}).values()] for h in spec_headers(s)}
     if "explode_lines" in options:
         used.add(hdr.find(options["explode_lines"]["header"]) or "")
     ignored = [h for h in hdr.headers if h not in used]
     if ignored:
-        notes.append("ignored: " + ", ".join(ignored))
+        notes.append("ignored: " + ", ".join(sorted(ignored)))
     if consts:
         options["constants"] = {**options.get("constants", {}), **consts}
     status, value_maps = _value_maps(table, preset, status_map)
@@ -317,7 +321,8 @@ def resolve_mapping(
         specs = {**(base.columns if base and base.table == tbl else {}), **columns}
         return _from_specs(
             headers, tbl, specs, preset=base if base and base.table == tbl else None,
-            method="config", confidence=1.0, autofill=True, **common,
+            method="config", confidence=1.0, autofill=True, configured=frozenset(columns),
+            **common,
         )  # fmt: skip
     if preset:
         p = get_preset(preset)
@@ -327,6 +332,7 @@ def resolve_mapping(
             headers, p.table, p.columns, preset=p, method=f"preset:{p.name}",
             confidence=p.match(headers), autofill=False, **common,
         )  # fmt: skip
+    first_error: InputFileError | None = None
     for p, score in _ranked_presets(headers):
         if score < DETECT_MIN:
             break
@@ -337,9 +343,14 @@ def resolve_mapping(
                 headers, p.table, p.columns, preset=p, method=f"preset:{p.name}",
                 confidence=score, autofill=False, **common,
             )  # fmt: skip
-        except InputFileError:
-            continue  # signature fits but a required column is absent: try the next one
-    return _auto(headers, table, sample, path, status_map, constants)
+        except InputFileError as exc:  # signature fits but a required column is absent
+            first_error = first_error or exc
+    try:
+        return _auto(headers, table, sample, path, status_map, constants)
+    except InputFileError:
+        if first_error is not None:
+            raise first_error from None  # the recognised preset's message is the clearer one
+        raise
 
 
 def _auto(
@@ -350,6 +361,7 @@ def _auto(
     status_map: dict[str, str] | None,
     constants: dict[str, Any] | None,
 ) -> Mapping:
+    """The automapper's mapping, or a missing/ambiguous error naming what it saw."""
     hdr = _Headers(headers)
     if table is not None:
         schema_table(table)
@@ -373,7 +385,7 @@ def _auto(
     notes += list(res.notes)
     ignored = [h for h in hdr.headers if h not in set(res.columns.values())]
     if ignored:
-        notes.append("ignored: " + ", ".join(ignored))
+        notes.append("ignored: " + ", ".join(sorted(ignored)))
     options: dict[str, Any] = {"value_maps": value_maps} if value_maps else {}
     return Mapping(
         table=res.table,
@@ -418,7 +430,9 @@ def detect(headers: list[str], sample: pl.DataFrame | None = None) -> list[Candi
         if res.ambiguous:
             why += "; ambiguous " + _describe_ambiguous(res.ambiguous)
         out.append(Candidate(res.table, None, round(conf, 4), why))
-    out.sort(key=lambda c: (-c.confidence, c.preset is None, c.table, c.preset or ""))
+    # Stable sort: presets before automatic readings at equal confidence, and automatic
+    # readings keep the automapper's table ranking (coverage breaks ties).
+    out.sort(key=lambda c: (-c.confidence, c.preset is None))
     return out
 
 
@@ -534,7 +548,8 @@ def apply_mapping(raw: pl.LazyFrame, mapping: Mapping) -> dict[str, pl.LazyFrame
     """
     frame, names = _null_cells(raw, mapping)
     frame, dropped = _drop_split(frame, names, mapping)
-    frame = frame.sort(LINE)
+    if mapping.line_columns is not None or mapping.table == "order_lines":
+        frame = frame.sort(LINE)  # line numbers and "first value" follow file order
     out: dict[str, pl.LazyFrame] = {}
     if mapping.line_columns is None:
         cols = list(mapping.columns)

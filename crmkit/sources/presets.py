@@ -1,7 +1,8 @@
 """Mapping presets: one YAML per known export (Shopify orders, 淘宝 orders, Meta Ads, …).
 
-Built-in presets ship inside the package (`crmkit/presets/*.yaml`) so an installed crmkit works
-outside the repository; a user preset is any YAML file of the same shape, named by its path.
+Built-in presets are the YAML files in the repository's `configs/presets/`, which ships inside
+the package as `crmkit.configs`, so an installed crmkit finds them outside the repository; a user
+preset is any YAML file of the same shape, named by its path.
 """
 
 from __future__ import annotations
@@ -9,12 +10,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from crmkit.resources import configs_dir
 from crmkit.errors import ConfigError, UsageError
 from crmkit.schema import SOURCE_TABLES
 from crmkit.sources.synonyms import clean_header, header_key
@@ -98,7 +99,7 @@ class Preset:
 
 
 def _presets_dir() -> Path:
-    return Path(str(resources.files("crmkit"))) / "presets"
+    return Path(str(configs_dir())) / "presets"
 
 
 def _fold_map(raw: dict[str, Any] | None) -> dict[str, str]:

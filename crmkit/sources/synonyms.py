@@ -10,6 +10,7 @@ import re
 import unicodedata
 
 _TYPE_SUFFIX = re.compile(r"\s*\[[a-z]+\]\s*$", re.IGNORECASE)  # Zendesk `Ticket Category [list]`
+_UNIT_SUFFIX = re.compile(r"\s*\((元|人民币|rmb|[a-z]{3}|¥|\$)\)\s*$")  # `订单金额（元）`, `(UTC)`
 _NON_WORD = re.compile(r"[^\w#%]+|_+")
 
 
@@ -19,10 +20,10 @@ def clean_header(header: str) -> str:
 
 
 def normalize_header(header: str) -> str:
-    """Fold a header for matching: NFKC (full-width → half-width), case-fold, drop ` [type]`,
-    and collapse punctuation, underscores and spaces into single spaces."""
+    """Fold a header for matching: NFKC (full-width → half-width), case-fold, drop a ` [type]`
+    or unit suffix (`(元)`, `(USD)`), and collapse punctuation, underscores and spaces."""
     text = unicodedata.normalize("NFKC", clean_header(header)).casefold()
-    text = _TYPE_SUFFIX.sub("", text)
+    text = _UNIT_SUFFIX.sub("", _TYPE_SUFFIX.sub("", text))
     return " ".join(_NON_WORD.sub(" ", text).split())
 
 
