@@ -11,16 +11,17 @@ import argparse
 import csv
 import datetime as dt
 import gzip
-import io
 import math
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import polars as pl
 import xlsxwriter
 
+T = TypeVar("T")
 SEED = 20261123
 START = dt.datetime(2024, 10, 1)
 END = dt.datetime(2026, 9, 30, 23, 59, 59)
@@ -33,67 +34,128 @@ FIXED_CREATED = dt.datetime(2026, 10, 1, 9, 0, 0)
 
 # --------------------------------------------------------------------------- reference tables
 
+
+def columns(header: str) -> list[str]:
+    """Column names from a header line written exactly as the export has it."""
+    return header.split(",")
+
+
+def words(text: str) -> list[str]:
+    """Whitespace-separated words of a compact table written as text."""
+    return text.split()
+
+
+def triples(text: str) -> list[tuple[str, str, str]]:
+    """Parse 'simplified traditional pinyin' word triples from a table written as text."""
+    items = words(text)
+    return [(items[i], items[i + 1], items[i + 2]) for i in range(0, len(items), 3)]
+
+
 # (simplified, traditional, pinyin) — every traditional form is GBK-encodable.
-SURNAMES = [
-    ("王", "王", "Wang"), ("李", "李", "Li"), ("张", "張", "Zhang"), ("刘", "劉", "Liu"),
-    ("陈", "陳", "Chen"), ("杨", "楊", "Yang"), ("黄", "黃", "Huang"), ("赵", "趙", "Zhao"),
-    ("吴", "吳", "Wu"), ("周", "周", "Zhou"), ("徐", "徐", "Xu"), ("孙", "孫", "Sun"),
-    ("马", "馬", "Ma"), ("朱", "朱", "Zhu"), ("胡", "胡", "Hu"), ("郭", "郭", "Guo"),
-    ("何", "何", "He"), ("林", "林", "Lin"), ("高", "高", "Gao"), ("罗", "羅", "Luo"),
-    ("郑", "鄭", "Zheng"), ("梁", "梁", "Liang"), ("谢", "謝", "Xie"), ("宋", "宋", "Song"),
-    ("唐", "唐", "Tang"), ("许", "許", "Xu"), ("韩", "韓", "Han"), ("冯", "馮", "Feng"),
-    ("邓", "鄧", "Deng"), ("曹", "曹", "Cao"), ("彭", "彭", "Peng"), ("曾", "曾", "Zeng"),
-    ("萧", "蕭", "Xiao"), ("田", "田", "Tian"), ("董", "董", "Dong"), ("潘", "潘", "Pan"),
-    ("袁", "袁", "Yuan"), ("蔡", "蔡", "Cai"), ("蒋", "蔣", "Jiang"), ("余", "余", "Yu"),
-]
-GIVEN_F = [
-    ("芳", "芳", "Fang"), ("娜", "娜", "Na"), ("敏", "敏", "Min"), ("静", "靜", "Jing"),
-    ("丽", "麗", "Li"), ("艳", "艷", "Yan"), ("娟", "娟", "Juan"), ("霞", "霞", "Xia"),
-    ("秀英", "秀英", "Xiuying"), ("桂英", "桂英", "Guiying"), ("丹", "丹", "Dan"),
-    ("婷", "婷", "Ting"), ("欣怡", "欣怡", "Xinyi"), ("子涵", "子涵", "Zihan"),
-    ("雨萱", "雨萱", "Yuxuan"), ("海燕", "海燕", "Haiyan"), ("玲", "玲", "Ling"),
-    ("红", "紅", "Hong"), ("梅", "梅", "Mei"), ("琳", "琳", "Lin"), ("倩", "倩", "Qian"),
-    ("佳怡", "佳怡", "Jiayi"), ("慧", "慧", "Hui"), ("晓红", "曉紅", "Xiaohong"),
-    ("雪", "雪", "Xue"), ("颖", "穎", "Ying"), ("思雨", "思雨", "Siyu"),
-    ("婉婷", "婉婷", "Wanting"), ("璐", "璐", "Lu"), ("淑华", "淑華", "Shuhua"),
-]
-GIVEN_M = [
-    ("伟", "偉", "Wei"), ("强", "強", "Qiang"), ("磊", "磊", "Lei"), ("军", "軍", "Jun"),
-    ("洋", "洋", "Yang"), ("勇", "勇", "Yong"), ("杰", "傑", "Jie"), ("涛", "濤", "Tao"),
-    ("明", "明", "Ming"), ("超", "超", "Chao"), ("刚", "剛", "Gang"), ("平", "平", "Ping"),
-    ("华", "華", "Hua"), ("建华", "建華", "Jianhua"), ("晓东", "曉東", "Xiaodong"),
-    ("浩", "浩", "Hao"), ("宇", "宇", "Yu"), ("俊杰", "俊傑", "Junjie"),
-    ("志强", "志強", "Zhiqiang"), ("文", "文", "Wen"), ("鹏", "鵬", "Peng"),
-    ("辉", "輝", "Hui"), ("博", "博", "Bo"), ("昊", "昊", "Hao"), ("晨", "晨", "Chen"),
-    ("国栋", "國棟", "Guodong"), ("振华", "振華", "Zhenhua"), ("子轩", "子軒", "Zixuan"),
-    ("浩然", "浩然", "Haoran"), ("建国", "建國", "Jianguo"),
-]
+SURNAMES = triples(
+    """
+    王 王 Wang   李 李 Li   张 張 Zhang   刘 劉 Liu   陈 陳 Chen   杨 楊 Yang
+    黄 黃 Huang   赵 趙 Zhao   吴 吳 Wu   周 周 Zhou   徐 徐 Xu   孙 孫 Sun
+    马 馬 Ma   朱 朱 Zhu   胡 胡 Hu   郭 郭 Guo   何 何 He   林 林 Lin
+    高 高 Gao   罗 羅 Luo   郑 鄭 Zheng   梁 梁 Liang   谢 謝 Xie   宋 宋 Song
+    唐 唐 Tang   许 許 Xu   韩 韓 Han   冯 馮 Feng   邓 鄧 Deng   曹 曹 Cao
+    彭 彭 Peng   曾 曾 Zeng   萧 蕭 Xiao   田 田 Tian   董 董 Dong   潘 潘 Pan
+    袁 袁 Yuan   蔡 蔡 Cai   蒋 蔣 Jiang   余 余 Yu
+"""
+)
+# characters for given names: (simplified, traditional, pinyin); names are 1 or 2 characters
+GIVEN_CHARS_F = triples(
+    """
+    芳 芳 fang   娜 娜 na   敏 敏 min   静 靜 jing   丽 麗 li   艳 艷 yan
+    娟 娟 juan   霞 霞 xia   秀 秀 xiu   英 英 ying   丹 丹 dan   婷 婷 ting
+    欣 欣 xin   怡 怡 yi   涵 涵 han   雨 雨 yu   萱 萱 xuan   燕 燕 yan
+    玲 玲 ling   红 紅 hong   梅 梅 mei   琳 琳 lin   倩 倩 qian   佳 佳 jia
+    慧 慧 hui   晓 曉 xiao   雪 雪 xue   颖 穎 ying   思 思 si   婉 婉 wan
+    璐 璐 lu   淑 淑 shu   月 月 yue   兰 蘭 lan   洁 潔 jie   雅 雅 ya
+    诗 詩 shi   晶 晶 jing   蕾 蕾 lei   凤 鳳 feng
+"""
+)
+GIVEN_CHARS_M = triples(
+    """
+    伟 偉 wei   强 強 qiang   磊 磊 lei   军 軍 jun   洋 洋 yang   勇 勇 yong
+    杰 傑 jie   涛 濤 tao   明 明 ming   超 超 chao   刚 剛 gang   平 平 ping
+    华 華 hua   建 建 jian   东 東 dong   浩 浩 hao   宇 宇 yu   俊 俊 jun
+    志 志 zhi   文 文 wen   鹏 鵬 peng   辉 輝 hui   博 博 bo   昊 昊 hao
+    晨 晨 chen   国 國 guo   栋 棟 dong   振 振 zhen   轩 軒 xuan   然 然 ran
+    斌 斌 bin   峰 峰 feng   龙 龍 long   海 海 hai   林 林 lin   凯 凱 kai
+    鑫 鑫 xin   鸿 鴻 hong   飞 飛 fei   成 成 cheng
+"""
+)
 # first name -> common misspelling (None: no typo variant)
 WESTERN_F = {
-    "Mary": None, "Jennifer": "Jenifer", "Sarah": "Sara", "Emily": "Emilie",
-    "Jessica": "Jesica", "Catherine": "Katherine", "Rebecca": "Rebbeca", "Olivia": None,
-    "Sophie": "Sophia", "Charlotte": None, "Emma": None, "Hannah": "Hanna", "Laura": None,
-    "Anna": "Ana", "Grace": None, "Chloe": "Chloé", "Amelia": None, "Lena": None,
+    "Mary": None,
+    "Jennifer": "Jenifer",
+    "Sarah": "Sara",
+    "Emily": "Emilie",
+    "Jessica": "Jesica",
+    "Catherine": "Katherine",
+    "Rebecca": "Rebbeca",
+    "Olivia": None,
+    "Sophie": "Sophia",
+    "Charlotte": None,
+    "Emma": None,
+    "Hannah": "Hanna",
+    "Laura": None,
+    "Anna": "Ana",
+    "Grace": None,
+    "Chloe": "Chloé",
+    "Amelia": None,
+    "Lena": None,
 }
 WESTERN_M = {
-    "James": None, "John": "Jon", "Robert": None, "Michael": "Micheal", "William": None,
-    "David": None, "Thomas": "Tomas", "Daniel": None, "Matthew": "Mathew",
-    "Jonathan": "Jonathon", "Christopher": "Christoper", "Steven": "Stephen",
-    "Philip": "Phillip", "Andrew": None, "Benjamin": None, "Lukas": "Lucas", "Felix": None,
-    "Oliver": None, "Jack": None, "Liam": None,
+    "James": None,
+    "John": "Jon",
+    "Robert": None,
+    "Michael": "Micheal",
+    "William": None,
+    "David": None,
+    "Thomas": "Tomas",
+    "Daniel": None,
+    "Matthew": "Mathew",
+    "Jonathan": "Jonathon",
+    "Christopher": "Christoper",
+    "Steven": "Stephen",
+    "Philip": "Phillip",
+    "Andrew": None,
+    "Benjamin": None,
+    "Lukas": "Lucas",
+    "Felix": None,
+    "Oliver": None,
+    "Jack": None,
+    "Liam": None,
 }
 SURNAMES_WEST = {
-    "US": ["Smith", "Johnson", "Williams", "Brown", "Jones", "Miller", "Davis", "Garcia",
-           "Wilson", "Anderson", "Taylor", "Moore", "Martin", "Lee"],
-    "GB": ["Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Evans", "Thomas",
-           "Roberts", "Walker", "Wright", "Thompson"],
-    "DE": ["Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker",
-           "Hoffmann", "Schulz"],
-    "AU": ["Smith", "Jones", "Williams", "Brown", "Wilson", "Taylor", "Nguyen", "White",
-           "Martin", "Anderson"],
+    "US": words(
+        "Smith Johnson Williams Brown Jones Miller Davis Garcia Wilson Anderson Taylor Moore "
+        "Martin Lee Clark Lewis Walker Hall Young King Wright Lopez Hill Scott Green Adams "
+        "Baker "
+    ),
+    "GB": words(
+        "Smith Jones Taylor Brown Williams Wilson Evans Thomas Roberts Walker Wright Thompson "
+        "Johnson White Hughes Edwards Green Hall Wood Harris Clarke Jackson "
+    ),
+    "DE": words(
+        "Müller Schmidt Schneider Fischer Weber Meyer Wagner Becker Hoffmann Schulz Koch "
+        "Richter Klein Wolf Neumann Schwarz Zimmermann Braun "
+    ),
+    "AU": words(
+        "Smith Jones Williams Brown Wilson Taylor Nguyen White Martin Anderson Thompson "
+        "Walker Harris Ryan Kelly King "
+    ),
 }
-SURNAME_TYPOS = {"Thompson": "Thomson", "Müller": "Mueller", "Schmidt": "Schmitt",
-                 "Meyer": "Meier", "Hoffmann": "Hofmann", "Williams": "Willams"}
+SURNAME_TYPOS = {
+    "Thompson": "Thomson",
+    "Müller": "Mueller",
+    "Schmidt": "Schmitt",
+    "Meyer": "Meier",
+    "Hoffmann": "Hofmann",
+    "Williams": "Willams",
+}
 
 
 @dataclass(frozen=True)
@@ -122,27 +184,51 @@ CITIES_CN = [
 ]
 CITY_CN_WEIGHTS = [22, 16, 12, 12, 8, 7, 7, 6, 5, 5]
 CITIES_ABROAD = {
-    "US": [City("US", "纽约", "New York", "NY", "100"), City("US", "旧金山", "San Francisco", "CA", "941"),
-           City("US", "西雅图", "Seattle", "WA", "981"), City("US", "芝加哥", "Chicago", "IL", "606")],
+    "US": [
+        City("US", "纽约", "New York", "NY", "100"),
+        City("US", "旧金山", "San Francisco", "CA", "941"),
+        City("US", "西雅图", "Seattle", "WA", "981"),
+        City("US", "芝加哥", "Chicago", "IL", "606"),
+    ],
     "GB": [City("GB", "伦敦", "London", "", "SW"), City("GB", "曼彻斯特", "Manchester", "", "M")],
-    "DE": [City("DE", "柏林", "Berlin", "", "10"), City("DE", "慕尼黑", "München", "", "80"),
-           City("DE", "汉堡", "Hamburg", "", "20")],
-    "AU": [City("AU", "悉尼", "Sydney", "NSW", "20"), City("AU", "墨尔本", "Melbourne", "VIC", "30")],
+    "DE": [
+        City("DE", "柏林", "Berlin", "", "10"),
+        City("DE", "慕尼黑", "München", "", "80"),
+        City("DE", "汉堡", "Hamburg", "", "20"),
+    ],
+    "AU": [
+        City("AU", "悉尼", "Sydney", "NSW", "20"),
+        City("AU", "墨尔本", "Melbourne", "VIC", "30"),
+    ],
 }
 COUNTRY_WEIGHTS = {"CN": 70, "US": 12, "GB": 8, "DE": 5, "AU": 5}
-COUNTRY_NAMES = {"CN": ("China", "中国"), "US": ("United States", "美国"),
-                 "GB": ("United Kingdom", "英国"), "DE": ("Germany", "德国"),
-                 "AU": ("Australia", "澳大利亚")}
+COUNTRY_NAMES = {
+    "CN": ("China", "中国"),
+    "US": ("United States", "美国"),
+    "GB": ("United Kingdom", "英国"),
+    "DE": ("Germany", "德国"),
+    "AU": ("Australia", "澳大利亚"),
+}
 UTC_OFFSET = {"CN": 8, "US": -5, "GB": 0, "DE": 1, "AU": 10}  # hours, used for local time of day
 STORES = [c.store for c in CITIES_CN if c.store]
+STORE_CODES = {"上海静安店": "SH", "北京三里屯店": "BJ", "杭州西湖店": "HZ", "深圳南山店": "SZ"}
 CHANNELS = ["organic", "paid_search", "social", "referral", "store"]
-HUBSPOT_SOURCE = {"organic": "ORGANIC_SEARCH", "paid_search": "PAID_SEARCH",
-                  "social": "SOCIAL_MEDIA", "referral": "REFERRALS", "store": "OFFLINE"}
+HUBSPOT_SOURCE = {
+    "organic": "ORGANIC_SEARCH",
+    "paid_search": "PAID_SEARCH",
+    "social": "SOCIAL_MEDIA",
+    "referral": "REFERRALS",
+    "store": "OFFLINE",
+}
 PLACEHOLDER_EMAILS = ["test@test.com", "none@none.com"]
 PLACEHOLDER_PHONE = "13800000000"
-CN_MOBILE_PREFIXES = [130, 131, 132, 133, 135, 136, 137, 138, 139, 150, 151, 152, 155, 156,
-                      157, 158, 159, 166, 176, 177, 178, 180, 181, 182, 183, 185, 186, 187,
-                      188, 189, 198, 199]
+CN_MOBILE_PREFIXES = [
+    int(prefix)
+    for prefix in words(
+        "130 131 132 133 135 136 137 138 139 150 151 152 155 156 157 158 159 166 176 177 "
+        "178 180 181 182 183 185 186 187 188 189 198 199 "
+    )
+]
 
 
 @dataclass(frozen=True)
@@ -267,9 +353,21 @@ class Person:
         return self.city.store
 
 
-def pick(rng: random.Random, items: list, weights: list[float] | None = None):  # noqa: ANN201
-    """rng.choices for one item (typed loosely on purpose: used for many element types)."""
+def pick(rng: random.Random, items: Sequence[T], weights: Sequence[float] | None = None) -> T:
+    """One item drawn with rng.choices, optionally weighted."""
     return rng.choices(items, weights=weights, k=1)[0]
+
+
+def chinese_given_name(
+    rng: random.Random, chars: list[tuple[str, str, str]]
+) -> tuple[str, str, str]:
+    """A one- or two-character given name as (simplified, traditional, pinyin)."""
+    picked = [pick(rng, chars) for _ in range(1 if rng.random() < 0.35 else 2)]
+    return (
+        "".join(c[0] for c in picked),
+        "".join(c[1] for c in picked),
+        "".join(c[2] for c in picked).capitalize(),
+    )
 
 
 def cn_mobile(rng: random.Random) -> str:
@@ -294,19 +392,31 @@ def make_email(rng: random.Random, first: str, last: str, country: str, taken: s
     first_l = first.lower().replace("ü", "ue").replace("é", "e").replace("'", "")
     last_l = last.lower().replace("ü", "ue").replace("'", "")
     if country == "CN":
-        domain = pick(rng, ["qq.com", "163.com", "126.com", "sina.com", "gmail.com",
-                            "outlook.com", "foxmail.com"], [40, 22, 8, 6, 10, 8, 6])
+        domain = pick(
+            rng,
+            ["qq.com", "163.com", "126.com", "sina.com", "gmail.com", "outlook.com", "foxmail.com"],
+            [40, 22, 8, 6, 10, 8, 6],
+        )
     else:
-        domain = pick(rng, {"US": ["gmail.com", "yahoo.com", "outlook.com", "icloud.com"],
-                            "GB": ["gmail.com", "hotmail.co.uk", "outlook.com", "btinternet.com"],
-                            "DE": ["gmail.com", "web.de", "gmx.de", "t-online.de"],
-                            "AU": ["gmail.com", "bigpond.com", "outlook.com", "icloud.com"]}[country])
+        domain = pick(
+            rng,
+            {
+                "US": ["gmail.com", "yahoo.com", "outlook.com", "icloud.com"],
+                "GB": ["gmail.com", "hotmail.co.uk", "outlook.com", "btinternet.com"],
+                "DE": ["gmail.com", "web.de", "gmx.de", "t-online.de"],
+                "AU": ["gmail.com", "bigpond.com", "outlook.com", "icloud.com"],
+            }[country],
+        )
     while True:
         style = rng.randrange(5)
         if domain == "qq.com" and style < 2:
             local = str(rng.randint(10_000_000, 2_999_999_999))
         elif style in (0, 1):
-            local = f"{last_l}{first_l}{rng.randint(1, 99)}" if country == "CN" else f"{first_l}.{last_l}"
+            local = (
+                f"{last_l}{first_l}{rng.randint(1, 99)}"
+                if country == "CN"
+                else f"{first_l}.{last_l}"
+            )
         elif style == 2:
             local = f"{first_l}.{last_l}{rng.randint(1, 999)}"
         elif style == 3:
@@ -331,7 +441,7 @@ def make_person(rng: random.Random, n: int, taken: set[str]) -> Person:
     if country == "CN":
         city = pick(rng, CITIES_CN, CITY_CN_WEIGHTS)
         surname = pick(rng, SURNAMES, [max(1, 12 - i // 2) for i in range(len(SURNAMES))])
-        given = pick(rng, GIVEN_F if gender == "f" else GIVEN_M)
+        given = chinese_given_name(rng, GIVEN_CHARS_F if gender == "f" else GIVEN_CHARS_M)
         first_roman, last_roman = given[2], surname[2]
         phone = cn_mobile(rng)
     else:
@@ -362,9 +472,19 @@ def make_person(rng: random.Random, n: int, taken: set[str]) -> Person:
     birth = dt.date(2026, 1, 1) - dt.timedelta(days=int(max(18.5, min(age, 78)) * 365.25))
     birth -= dt.timedelta(days=rng.randrange(365))
     return Person(
-        pid=f"P{n:05d}", country=country, city=city, gender=gender, birth=birth,
-        surname=surname, given=given, email=email, phone=phone, channel=channel,
-        signup=signup, prospect=prospect, online_share=online_share,
+        pid=f"P{n:05d}",
+        country=country,
+        city=city,
+        gender=gender,
+        birth=birth,
+        surname=surname,
+        given=given,
+        email=email,
+        phone=phone,
+        channel=channel,
+        signup=signup,
+        prospect=prospect,
+        online_share=online_share,
         accepts_marketing=rng.random() < 0.62,
     )
 
@@ -376,7 +496,7 @@ def plant_identity_cases(rng: random.Random, people: list[Person]) -> None:
         b.phone = a.phone
         b.city = a.city
     wang = SURNAMES[0]
-    fang = GIVEN_F[0]
+    fang = ("芳", "芳", "Fang")
     for p in (cn[60], cn[61]):
         p.surname, p.given, p.gender, p.city = wang, fang, "f", CITIES_CN[0]
 
@@ -448,24 +568,34 @@ def seasonality(at: dt.datetime, channel: str, country: str) -> float:
     return s
 
 
-S_MAX = 9.0
-RATE_MEAN = 0.12
-POS_RATE_BOOST = 2.0
-MAX_RATE = 0.3
+S_MAX = 4.0  # the highest value seasonality() takes (online on 双11); thinning needs it
+RATE_MEAN = 0.1
+POS_RATE_BOOST = 3.5
+MAX_RATE = 0.15
 DROP_A, DROP_B = 0.5, 1.0
 POS_HOURS = list(range(10, 22))
 POS_HOUR_W = [3, 5, 8, 7, 5, 6, 7, 8, 9, 9, 7, 4]
 WEB_HOUR_W = [2, 1, 1, 1, 1, 1, 2, 3, 4, 5, 5, 6, 7, 6, 5, 5, 5, 6, 7, 8, 10, 11, 9, 5]
 
 
-def with_time_of_day(rng: random.Random, day: dt.datetime, channel: str, country: str) -> dt.datetime:
+def with_time_of_day(
+    rng: random.Random, day: dt.datetime, channel: str, country: str
+) -> dt.datetime:
     """Put a plausible local time of day on a date, returned as Shanghai wall time."""
     if channel == "pos":
         hour = pick(rng, POS_HOURS, POS_HOUR_W)
         return day.replace(hour=hour, minute=rng.randrange(60), second=rng.randrange(60))
-    local = day.replace(hour=pick(rng, list(range(24)), WEB_HOUR_W), minute=rng.randrange(60),
-                        second=rng.randrange(60))
-    return local + dt.timedelta(hours=8 - UTC_OFFSET[country])
+    local = day.replace(
+        hour=pick(rng, list(range(24)), WEB_HOUR_W),
+        minute=rng.randrange(60),
+        second=rng.randrange(60),
+    )
+    at = local + dt.timedelta(hours=8 - UTC_OFFSET[country])
+    if at > END:  # keep orders inside the two years: move to the day before / after
+        at -= dt.timedelta(days=1)
+    elif at < START:
+        at += dt.timedelta(days=1)
+    return at
 
 
 def basket(rng: random.Random, at: dt.datetime) -> list[tuple[Product, int]]:
@@ -513,29 +643,20 @@ def simulate_person(rng: random.Random, person: Person) -> None:
     lam = rng.gammavariate(0.9, RATE_MEAN / 0.9) * (1 + POS_RATE_BOOST * (1 - person.online_share))
     lam = min(lam, MAX_RATE)
     p_drop = rng.betavariate(DROP_A, DROP_B)
-    if person.signup >= START:
-        first_channel = "pos" if person.channel == "store" else "online"
-        t = person.signup + dt.timedelta(hours=rng.expovariate(1 / 30))
-        if first_channel == "pos":
-            t = person.signup
-        if t > END:
-            return
-        order = make_order(rng, person, t, first_channel)
-        if order.at > END:
-            return
-        person.orders.append(order)
+    order: Order | None
+    if person.signup >= START:  # first purchase at signup (in store) or soon after (online)
+        channel = "pos" if person.channel == "store" else "online"
+        delay = dt.timedelta(hours=0 if channel == "pos" else rng.expovariate(1 / 30))
+        order = make_order(rng, person, person.signup + delay, channel)
+    elif rng.random() < 0.3:
+        order = None  # an older customer who lapsed before the data window
     else:
-        if rng.random() < 0.3:
-            return  # lapsed before the data window
         order = next_purchase(rng, person, START, lam)
-        if order is None:
-            return
+    while order is not None and order.at <= END:
         person.orders.append(order)
-    while rng.random() >= p_drop:
-        order = next_purchase(rng, person, person.orders[-1].at, lam)
-        if order is None:
+        if rng.random() < p_drop:
             return
-        person.orders.append(order)
+        order = next_purchase(rng, person, order.at, lam)
 
 
 def assign_loyalty(rng: random.Random, people: list[Person]) -> None:
@@ -566,8 +687,10 @@ def price_order(rng: random.Random, order: Order) -> None:
         code, pct = "WELCOME10", 10
     if not code and rng.random() < 0.04:
         code, pct = f"SPRING{order.at.year}" if order.at.month <= 2 else "FRIENDS5", 5
-    if order.channel == "pos" and p and p.loyalty_join and order.at >= p.loyalty_join:
-        code, pct = "会员95折", max(pct, 5)
+    if order.channel == "pos":
+        code = ""  # tills print no code; members get 5% off in store
+        if p and p.loyalty_join and order.at >= p.loyalty_join:
+            pct = max(pct, 5)
     order.discount_code = code
     order.discount = order.gross * pct // 100
     r = rng.random()
@@ -576,8 +699,9 @@ def price_order(rng: random.Random, order: Order) -> None:
     elif days_to(order.at, END) < 2 and r < 0.5:
         order.status = "pending"
     else:
-        order.status = pick(rng, ["completed", "refunded", "partially_refunded", "voided"],
-                            [93, 4, 2, 1])
+        order.status = pick(
+            rng, ["completed", "refunded", "partially_refunded", "voided"], [93, 4, 2, 1]
+        )
 
 
 def walk_in_orders(rng: random.Random, n: int) -> list[Order]:
@@ -585,7 +709,7 @@ def walk_in_orders(rng: random.Random, n: int) -> list[Order]:
     orders = []
     while len(orders) < n:
         t = random_datetime(rng, START, END)
-        if rng.random() * S_MAX < seasonality(t, "pos", "CN") * 2.5:
+        if rng.random() * S_MAX < seasonality(t, "pos", "CN"):
             orders.append(make_order(rng, None, t, "pos"))
     return orders
 
@@ -601,20 +725,19 @@ def simulate(rng: random.Random, people: list[Person]) -> list[Order]:
     orders.sort(key=lambda o: (o.at, o.person.pid if o.person else "", o.channel))
     for o in orders:
         price_order(rng, o)
-    assign_order_ids(rng, orders)
+    assign_order_ids(orders)
     return orders
 
 
-def assign_order_ids(rng: random.Random, orders: list[Order]) -> None:
+def assign_order_ids(orders: list[Order]) -> None:
     """小票号 = store code + date + daily sequence; Shopify Name = #10001 onwards."""
-    store_code = {s: c.en[:2].upper() + "01" for c in CITIES_CN if (s := c.store)}
     seq: dict[tuple[str, dt.date], int] = {}
     name = 10000
     for o in orders:
         if o.channel == "pos":
             key = (o.store or "", o.at.date())
             seq[key] = seq.get(key, 0) + 1
-            o.order_id = f"{store_code[o.store or '']}{o.at:%Y%m%d}{seq[key]:04d}"
+            o.order_id = f"{STORE_CODES[o.store or '']}{o.at:%y%m%d}{seq[key]:04d}"
         else:
             name += 1
             o.order_id = f"#{name}"
@@ -649,7 +772,7 @@ class Table:
 Planter = Callable[[Row, random.Random], str | None]
 
 
-def setter(header: list[str], column: str, values: list[str], note: str = "") -> Planter:
+def setter(header: list[str], column: str, values: list[str]) -> Planter:
     """A planter that overwrites one column with one of values."""
     idx = header.index(column)
 
@@ -657,7 +780,7 @@ def setter(header: list[str], column: str, values: list[str], note: str = "") ->
         if row.values[idx] in ("", None):
             return None
         row.values[idx] = pick(rng, values)
-        return f"{column}={row.values[idx]}{note}"
+        return f"{column}={row.values[idx]}"
 
     return plant
 
@@ -699,7 +822,9 @@ class _Chunks(list):
         self.append(text)
 
 
-def render_csv(rows: Iterable[list[str]], first_line: int, terminator: str) -> tuple[str, list[int]]:
+def render_csv(
+    rows: Iterable[list[str]], first_line: int, terminator: str
+) -> tuple[str, list[int]]:
     """CSV text and the 1-based physical start line of every row (embedded newlines counted)."""
     chunks = _Chunks()
     writer = csv.writer(chunks, lineterminator=terminator)
@@ -713,9 +838,16 @@ def render_csv(rows: Iterable[list[str]], first_line: int, terminator: str) -> t
     return "".join(chunks), starts
 
 
-def write_csv(out: Path, table: Table, *, encoding: str = "utf-8", terminator: str = "\n",
-              preamble: list[list[str]] | None = None, trailer: list[list[str]] | None = None,
-              gz: bool = False) -> None:
+def write_csv(
+    out: Path,
+    table: Table,
+    *,
+    encoding: str = "utf-8",
+    terminator: str = "\n",
+    preamble: list[list[str]] | None = None,
+    trailer: list[list[str]] | None = None,
+    gz: bool = False,
+) -> None:
     """Write a table as CSV and set each row's physical line number."""
     head = [*(preamble or []), table.header]
     text_head, _ = render_csv(head, 1, terminator)
@@ -746,12 +878,23 @@ def phone_variant(rng: random.Random, e164: str, weights: list[float] | None = N
     """The same number as a person or a system might type it."""
     if e164.startswith("+86"):
         n = e164[3:]
-        forms = [n, f"{n[:3]} {n[3:7]} {n[7:]}", f"+86 {n}", f"+86-{n[:3]}-{n[3:7]}-{n[7:]}",
-                 fullwidth(n), e164]
+        forms = [
+            n,
+            f"{n[:3]} {n[3:7]} {n[7:]}",
+            f"+86 {n}",
+            f"+86-{n[:3]}-{n[3:7]}-{n[7:]}",
+            fullwidth(n),
+            e164,
+        ]
         return pick(rng, forms, weights or [40, 15, 15, 10, 5, 15])
     if e164.startswith("+1"):
         n = e164[2:]
-        forms = [f"+1 {n[:3]}-{n[3:6]}-{n[6:]}", f"({n[:3]}) {n[3:6]}-{n[6:]}", f"{n[:3]}.{n[3:6]}.{n[6:]}", e164]
+        forms = [
+            f"+1 {n[:3]}-{n[3:6]}-{n[6:]}",
+            f"({n[:3]}) {n[3:6]}-{n[6:]}",
+            f"{n[:3]}.{n[3:6]}.{n[6:]}",
+            e164,
+        ]
     elif e164.startswith("+44"):
         n = e164[3:]
         forms = [f"+44 {n[:4]} {n[4:]}", f"0{n[:4]} {n[4:]}", e164]
@@ -791,8 +934,9 @@ def name_variant(rng: random.Random, p: Person, *, latin_ok: bool = True) -> str
 # --------------------------------------------------------------------------- POS
 
 
-POS_HEADER = ["小票号", "门店", "交易时间", "会员手机号", "会员姓名", "件数", "应收金额", "优惠金额",
-              "实收金额", "支付方式", "状态"]
+POS_HEADER = columns(
+    "小票号,门店,交易时间,会员手机号,会员姓名,件数,应收金额,优惠金额,实收金额,支付方式,状态"
+)
 
 
 def pos_time(at: dt.datetime) -> str:
@@ -813,19 +957,32 @@ def pos_rows(rng: random.Random, orders: list[Order]) -> list[Row]:
     for o in orders:
         p = o.person
         if p is None:
-            phone, name, record = pick(rng, ["", "无"], [75, 25]), "", None
+            phone, name = pick(rng, ["", "无"], [75, 25]), ""
+            record = ("receipt", o.order_id, "")  # walk-in: no person known
         else:
             phone = PLACEHOLDER_PHONE if rng.random() < 0.004 else phone_variant(rng, p.phone)
             name = "" if rng.random() < 0.25 else name_variant(rng, p, latin_ok=False)
             record = ("receipt", o.order_id, p.pid)
         yen = o.store in ("北京三里屯店",) and o.at < dt.datetime(2025, 6, 1)
         pay = pick(rng, ["微信支付", "支付宝", "银联卡", "现金", "会员储值"], [45, 30, 10, 5, 10])
-        rows.append(Row([
-            o.order_id, o.store, pos_time(o.at), phone, name,
-            str(sum(q for _, q in o.items)), pos_money(rng, o.gross, yen),
-            pos_money(rng, o.discount, yen), pos_money(rng, o.gross - o.discount, yen),
-            pay, "已退款" if o.status == "refunded" else "已完成",
-        ], record))
+        row = Row(
+            [
+                o.order_id,
+                o.store,
+                pos_time(o.at),
+                phone,
+                name,
+                str(sum(q for _, q in o.items)),
+                pos_money(rng, o.gross, yen),
+                pos_money(rng, o.discount, yen),
+                pos_money(rng, o.gross - o.discount, yen),
+                pay,
+                "已退款" if o.status == "refunded" else "已完成",
+            ],
+            record,
+        )
+        mark_placeholder(row, phone, "会员手机号")
+        rows.append(row)
     return rows
 
 
@@ -833,23 +990,30 @@ def pos_tables(rng: random.Random, orders: list[Order]) -> list[Table]:
     """Two yearly POS files with dirt planted."""
     pos = [o for o in orders if o.channel == "pos"]
     tables = []
-    for path, part in [("pos/pos_receipts_2024-2025.csv", [o for o in pos if o.at < POS_SPLIT]),
-                       ("pos/pos_receipts_2026.csv", [o for o in pos if o.at >= POS_SPLIT])]:
+    for path, part in [
+        ("pos/pos_receipts_2024-2025.csv", [o for o in pos if o.at < POS_SPLIT]),
+        ("pos/pos_receipts_2026.csv", [o for o in pos if o.at >= POS_SPLIT]),
+    ]:
         t = Table(path, POS_HEADER, pos_rows(rng, part), "pos")
         h = t.header
-        plant_dirt(t, rng, {
-            "bad_date": setter(h, "交易时间", ["2025/13/45 10:00", "昨天", "2025/2/30 25:61"]),
-            "placeholder": setter(h, "实收金额", ["N/A", "-", "null", "无"]),
-            "negative_amount": negative_money(h, "实收金额", "状态", "已完成"),
-            "future_date": setter(h, "交易时间", ["2031/3/8 15:20", "2031/11/11 00:05"]),
-            "missing_id": setter(h, "小票号", [""]),
-        })
+        plant_dirt(
+            t,
+            rng,
+            {
+                "bad_date": setter(h, "交易时间", ["2025/13/45 10:00", "昨天", "2025/2/30 25:61"]),
+                "placeholder": setter(h, "实收金额", ["N/A", "-", "null", "无"]),
+                "negative_amount": negative_money(h, "实收金额", "状态", "已完成"),
+                "future_date": setter(h, "交易时间", ["2031/3/8 15:20", "2031/11/11 00:05"]),
+                "missing_id": setter(h, "小票号", [""]),
+            },
+        )
         tables.append(t)
     return tables
 
 
-def negative_money(header: list[str], column: str, status_col: str | None = None,
-                   ok_status: str = "") -> Planter:
+def negative_money(
+    header: list[str], column: str, status_col: str | None = None, ok_status: str = ""
+) -> Planter:
     """A planter that negates an amount, only on rows whose status is ok_status (not a refund)."""
     idx = header.index(column)
     sidx = header.index(status_col) if status_col else None
@@ -869,18 +1033,29 @@ def negative_money(header: list[str], column: str, status_col: str | None = None
 # --------------------------------------------------------------------------- Shopify
 
 
-SHOP_HEADER = ["Name", "Email", "Financial Status", "Paid at", "Fulfillment Status",
-               "Accepts Marketing", "Currency", "Subtotal", "Shipping", "Taxes", "Total",
-               "Discount Code", "Discount Amount", "Created at", "Lineitem quantity",
-               "Lineitem name", "Lineitem price", "Lineitem sku", "Billing Name", "Billing City",
-               "Billing Zip", "Billing Province", "Billing Country", "Billing Phone", "Notes",
-               "Cancelled at", "Refunded Amount", "Id", "Phone", "Source"]
-FIN_STATUS = {"completed": "paid", "refunded": "refunded", "partially_refunded": "partially_refunded",
-              "pending": "pending", "voided": "voided"}
+SHOP_HEADER = columns(
+    "Name,Email,Financial Status,Paid at,Fulfillment Status,Accepts Marketing,Currency,"
+    "Subtotal,Shipping,Taxes,Total,Discount Code,Discount Amount,Created at,Lineitem quantity,"
+    "Lineitem name,Lineitem price,Lineitem sku,Billing Name,Billing City,Billing Zip,"
+    "Billing Province,Billing Country,Billing Phone,Notes,Cancelled at,Refunded Amount,Id,"
+    "Phone,Source"
+)
+FIN_STATUS = {
+    "completed": "paid",
+    "refunded": "refunded",
+    "partially_refunded": "partially_refunded",
+    "pending": "pending",
+    "voided": "voided",
+}
 NOTES = [
-    "Gift wrap please", "请在周末送货\n谢谢", "Please leave at the door",
-    "Happy birthday Mum!\nLove, J.", "送人的，不要放发票", "utm_source=xiaohongshu\nutm_campaign=618",
-    "请用顺丰快递", "Can you include a card?\nIt's for my teacher.",
+    "Gift wrap please",
+    "请在周末送货\n谢谢",
+    "Please leave at the door",
+    "Happy birthday Mum!\nLove, J.",
+    "送人的，不要放发票",
+    "utm_source=xiaohongshu\nutm_campaign=618",
+    "请用顺丰快递",
+    "Can you include a card?\nIt's for my teacher.",
 ]
 
 
@@ -898,7 +1073,7 @@ def shop_time(at: dt.datetime) -> str:
 
 
 def usd(fen: int) -> int:
-    """CNY fen to a USD price in cents ending in .99 (list prices), or a plain conversion."""
+    """A USD list price in cents ending in .99 for a CNY price in fen (about 7.1 CNY per USD)."""
     return max(99, round(fen / 7.1 / 100) * 100 - 1)
 
 
@@ -939,19 +1114,26 @@ def shop_order(rng: random.Random, o: Order, shopify_id: int) -> ShopOrder:
     else:
         shipping = 0 if sub - discount >= 7900 else 1200
         taxes = 0
-    if p.email is None or rng.random() < 0.004:
-        email = pick(rng, PLACEHOLDER_EMAILS)
+    if rng.random() < 0.003:
+        email = pick(rng, PLACEHOLDER_EMAILS)  # typed by a customer who wants no mail
     else:
-        email = email_variant(rng, p.email)
+        email = email_variant(rng, p.email) if p.email else ""  # phone-only checkout
     zip_code = city_zip(rng, p.city)
     if cny and rng.random() < 0.3:
         zip_code = "'" + zip_code
     return ShopOrder(
-        order=o, email=email, billing_name=name_variant(rng, p),
-        phone="" if rng.random() < 0.15 else phone_variant(rng, p.phone),
-        zip_code=zip_code, note=pick(rng, NOTES) if rng.random() < 0.05 else "",
-        shopify_id=shopify_id, source=pick(rng, ["web", "web", "web", "shopify_draft_order", "580111"]),
-        currency="CNY" if cny else "USD", lines=lines, shipping=shipping, taxes=taxes,
+        order=o,
+        email=email,
+        billing_name=name_variant(rng, p),
+        phone="" if p.email and rng.random() < 0.15 else phone_variant(rng, p.phone),
+        zip_code=zip_code,
+        note=pick(rng, NOTES) if rng.random() < 0.05 else "",
+        shopify_id=shopify_id,
+        source=pick(rng, ["web", "web", "web", "shopify_draft_order", "580111"]),
+        currency="CNY" if cny else "USD",
+        lines=lines,
+        shipping=shipping,
+        taxes=taxes,
         discount=discount,
     )
 
@@ -961,7 +1143,8 @@ def city_zip(rng: random.Random, city: City) -> str:
     if city.country == "CN":
         return f"{city.zip_prefix}{rng.randint(0, 999):03d}"
     if city.country == "GB":
-        return f"{city.zip_prefix}{rng.randint(1, 19)} {rng.randint(1, 9)}{pick(rng, list('ABDEFGHJLNPQRSTUWXYZ'))}A"
+        letter = pick(rng, list("ABDEFGHJLNPQRSTUWXYZ"))
+        return f"{city.zip_prefix}{rng.randint(1, 19)} {rng.randint(1, 9)}{letter}A"
     if city.country == "US":
         return f"{city.zip_prefix}{rng.randint(1, 99):02d}"
     if city.country == "DE":
@@ -976,19 +1159,48 @@ def shop_rows(so: ShopOrder, view: ShopView) -> list[Row]:
     sub = sum(q * price for _, q, price in so.lines) - so.discount
     total = sub + so.shipping + (so.taxes if so.currency == "USD" else 0)
     refunded = {"refunded": total, "partially_refunded": total // 3}.get(view.status, 0)
-    paid = "" if view.status in ("pending", "voided") else shop_time(o.at + dt.timedelta(seconds=17))
+    paid = (
+        "" if view.status in ("pending", "voided") else shop_time(o.at + dt.timedelta(seconds=17))
+    )
     cancelled = shop_time(o.at + dt.timedelta(hours=5)) if view.status == "voided" else ""
     rows = []
     for i, (prod, q, price) in enumerate(so.lines):
-        item = [str(q), f"{prod.name_en} {prod.name_zh}" if so.currency == "CNY" else prod.name_en,
-                money(price), prod.sku]
+        item = [
+            str(q),
+            f"{prod.name_en} {prod.name_zh}" if so.currency == "CNY" else prod.name_en,
+            money(price),
+            prod.sku,
+        ]
         if i == 0:
-            values = [o.order_id, so.email, FIN_STATUS[view.status], paid, view.fulfillment,
-                      "yes" if p.accepts_marketing else "no", so.currency, money(sub),
-                      money(so.shipping), money(so.taxes), money(total), so.discount_code(),
-                      money(so.discount), shop_time(o.at), *item, so.billing_name,
-                      p.city.en, so.zip_code, p.city.province, p.country, so.phone, so.note,
-                      cancelled, money(refunded), str(so.shopify_id), so.phone, so.source]
+            values = [
+                o.order_id,
+                so.email,
+                FIN_STATUS[view.status],
+                paid,
+                view.fulfillment,
+                "yes" if p.accepts_marketing else "no",
+                so.currency,
+                money(sub),
+                money(so.shipping),
+                money(so.taxes),
+                money(total),
+                so.discount_code(),
+                money(so.discount),
+                shop_time(o.at),
+                *item,
+                so.billing_name,
+                p.city.en,
+                so.zip_code,
+                p.city.province,
+                p.country,
+                so.phone,
+                so.note,
+                cancelled,
+                money(refunded),
+                str(so.shopify_id),
+                so.phone,
+                so.source,
+            ]
             record = ("order", o.order_id, p.pid)
         else:
             values = [o.order_id, so.email, *[""] * 11, shop_time(o.at), *item, *[""] * 12]
@@ -1027,8 +1239,10 @@ def shop_tables(rng: random.Random, orders: list[Order]) -> tuple[list[Table], i
         so = shop_order(rng, o, shopify_id)
         final, older = shop_views(rng, so)
         single = len(so.lines) == 1
-        for export, view, included in [(export1, older or final, o.at <= EXPORT1_END),
-                                        (export2, final, o.at >= EXPORT2_START)]:
+        for export, view, included in [
+            (export1, older or final, o.at <= EXPORT1_END),
+            (export2, final, o.at >= EXPORT2_START),
+        ]:
             if included:
                 rows = shop_rows(so, view)
                 for r in rows:
@@ -1036,17 +1250,23 @@ def shop_tables(rng: random.Random, orders: list[Order]) -> tuple[list[Table], i
                 mark_placeholder(rows[0], so.email, "Email")
                 export.extend(reversed(rows))
         changed += older is not None and older != final
-    tables = [Table("shop/orders_export_1.csv.gz", SHOP_HEADER, export1[::-1], "shop"),
-              Table("shop/orders_export_2.csv.gz", SHOP_HEADER, export2[::-1], "shop")]
+    tables = [
+        Table("shop/orders_export_1.csv.gz", SHOP_HEADER, export1[::-1], "shop"),
+        Table("shop/orders_export_2.csv.gz", SHOP_HEADER, export2[::-1], "shop"),
+    ]
     for t in tables:
         h = t.header
-        plant_dirt(t, rng, {
-            "bad_date": setter(h, "Created at", ["2025-13-45 10:00:00 +0800", "昨天"]),
-            "placeholder": setter(h, "Total", ["N/A", "-", "null"]),
-            "negative_amount": negative_money(h, "Total", "Financial Status", "paid"),
-            "future_date": setter(h, "Created at", ["2031-05-12 12:54:07 +0800"]),
-            "missing_id": setter(h, "Name", [""]),
-        })
+        plant_dirt(
+            t,
+            rng,
+            {
+                "bad_date": setter(h, "Created at", ["2025-13-45 10:00:00 +0800", "昨天"]),
+                "placeholder": setter(h, "Total", ["N/A", "-", "null"]),
+                "negative_amount": negative_money(h, "Total", "Financial Status", "paid"),
+                "future_date": setter(h, "Created at", ["2031-05-12 12:54:07 +0800"]),
+                "missing_id": setter(h, "Name", [""]),
+            },
+        )
     return tables, changed
 
 
@@ -1059,9 +1279,10 @@ def mark_placeholder(row: Row, value: str, column: str) -> None:
 # --------------------------------------------------------------------------- CRM
 
 
-CRM_HEADER = ["Record ID", "First Name", "Last Name", "Email", "Phone Number", "Create Date",
-              "Lifecycle Stage", "Lead Status", "City", "Country/Region", "Gender", "Date of Birth",
-              "Loyalty Member", "Referred By", "Original Source"]
+CRM_HEADER = columns(
+    "Record ID,First Name,Last Name,Email,Phone Number,Create Date,Lifecycle Stage,Lead Status,"
+    "City,Country/Region,Gender,Date of Birth,Loyalty Member,Referred By,Original Source"
+)
 
 
 def crm_contact(rng: random.Random, p: Person, created: dt.datetime, duplicate: bool) -> list:
@@ -1087,18 +1308,29 @@ def crm_contact(rng: random.Random, p: Person, created: dt.datetime, duplicate: 
         phone = PLACEHOLDER_PHONE
     if p.prospect:
         stage = pick(rng, ["Subscriber", "Lead", "Marketing Qualified Lead"], [40, 45, 15])
-        status = pick(rng, ["NEW", "OPEN", "IN_PROGRESS", "ATTEMPTED_TO_CONTACT", "UNQUALIFIED",
-                            "BAD_TIMING"])
+        status = pick(
+            rng, ["NEW", "OPEN", "IN_PROGRESS", "ATTEMPTED_TO_CONTACT", "UNQUALIFIED", "BAD_TIMING"]
+        )
     else:
         stage, status = "Customer", ("" if rng.random() < 0.85 else "CONNECTED")
     zh_fields = p.chinese and rng.random() < 0.6
     gender = {"f": ("Female", "女"), "m": ("Male", "男")}[p.gender][zh_fields]
     return [
-        None, first, last, email, phone, f"{created:%Y-%m-%d %H:%M}", stage, status,
-        p.city.zh if zh_fields else p.city.en, COUNTRY_NAMES[p.country][zh_fields],
+        None,
+        first,
+        last,
+        email,
+        phone,
+        f"{created:%Y-%m-%d %H:%M}",
+        stage,
+        status,
+        p.city.zh if zh_fields else p.city.en,
+        COUNTRY_NAMES[p.country][zh_fields],
         "" if rng.random() < 0.3 else gender,
         "" if rng.random() < 0.5 else p.birth.isoformat(),
-        "yes" if p.loyalty else "no", None, HUBSPOT_SOURCE[p.channel],
+        "yes" if p.loyalty else "no",
+        None,
+        HUBSPOT_SOURCE[p.channel],
     ]
 
 
@@ -1130,21 +1362,25 @@ def crm_table(rng: random.Random, people: list[Person]) -> Table:
             row.values[13] = first_id[p.referrer.pid]
     table = Table("crm/contacts.xlsx", CRM_HEADER, [r for _, r in rows], "crm")
     h = table.header
-    plant_dirt(table, rng, {
-        "bad_date": setter(h, "Create Date", ["2025-13-45 09:14", "昨天", "2025-02-30 25:61"]),
-        "placeholder": setter(h, "Email", ["N/A", "-", "null", "无", "未知"]),
-        "future_date": setter(h, "Create Date", ["2031-03-12 09:14"]),
-        "missing_id": setter_any(h, "Record ID", None),
-    })
+    plant_dirt(
+        table,
+        rng,
+        {
+            "bad_date": setter(h, "Create Date", ["2025-13-45 09:14", "昨天", "2025-02-30 25:61"]),
+            "placeholder": setter(h, "Email", ["N/A", "-", "null", "无", "未知"]),
+            "future_date": setter(h, "Create Date", ["2031-03-12 09:14"]),
+            "missing_id": clear_cell(h, "Record ID"),
+        },
+    )
     return table
 
 
-def setter_any(header: list[str], column: str, value: object) -> Planter:
-    """A planter that blanks a non-string cell (XLSX numbers)."""
+def clear_cell(header: list[str], column: str) -> Planter:
+    """A planter that empties a cell of any type (the XLSX Record ID is a number)."""
     idx = header.index(column)
 
     def plant(row: Row, rng: random.Random) -> str | None:
-        row.values[idx] = value
+        row.values[idx] = None
         return f"{column}="
 
     return plant
@@ -1174,34 +1410,72 @@ def write_xlsx(out: Path, table: Table) -> None:
 # --------------------------------------------------------------------------- Zendesk
 
 
-DESK_HEADER = ["Id", "Requester", "Requester email", "Subject", "Tags", "Status", "Priority", "Via",
-               "Ticket type", "Created at", "Updated at", "Solved at", "Satisfaction Score",
-               "First reply time in minutes", "Full resolution time in minutes",
-               "Ticket Category [list]"]
+DESK_HEADER = columns(
+    "Id,Requester,Requester email,Subject,Tags,Status,Priority,Via,Ticket type,Created at,"
+    "Updated at,Solved at,Satisfaction Score,First reply time in minutes,"
+    "Full resolution time in minutes,Ticket Category [list]"
+)
 TICKET_SUBJECTS = {
-    "delivery": (["我的订单什么时候发货？", "快递显示已签收但我没收到", "物流信息一直不更新"],
-                 ["Where is my order?", "Tracking hasn't updated in a week",
-                  "Package marked delivered but not received"]),
-    "product_question": (["龙井怎么冲泡比较好？", "紫砂壶第一次使用需要开壶吗？", "礼盒可以加贺卡吗？"],
-                         ["How should I brew the Longjing?", "Is the glass teapot dishwasher safe?",
-                          "Do you ship to Canada?"]),
-    "refund": (["申请退款", "退货地址是哪里？", "退款什么时候到账？"],
-               ["Refund request", "How do I return an item?", "When will I get my refund?"]),
-    "product_quality": (["收到的杯子有裂痕", "茶叶受潮了", "茶壶漏水"],
-                        ["Cup arrived chipped", "The tea tastes stale", "Teapot lid doesn't fit"]),
-    "payment": (["支付宝付款失败", "重复扣款了", "发票怎么开？"],
-                ["Card charged twice", "Payment declined at checkout", "Need a VAT invoice"]),
-    "account": (["会员积分没有到账", "想修改绑定的手机号", "登录不了账户"],
-                ["Loyalty points missing", "Can't log in to my account", "Change my email address"]),
-    "complaint": (["投诉：客服态度很差", "投诉：发错货了", "投诉：快递员态度恶劣", "投诉：退款拖了一个月"],
-                  ["Complaint: wrong item sent", "Complaint: rude delivery driver",
-                   "Very disappointed with customer service", "Complaint: refund still not received"]),
+    "delivery": (
+        ["我的订单什么时候发货？", "快递显示已签收但我没收到", "物流信息一直不更新"],
+        [
+            "Where is my order?",
+            "Tracking hasn't updated in a week",
+            "Package marked delivered but not received",
+        ],
+    ),
+    "product_question": (
+        ["龙井怎么冲泡比较好？", "紫砂壶第一次使用需要开壶吗？", "礼盒可以加贺卡吗？"],
+        [
+            "How should I brew the Longjing?",
+            "Is the glass teapot dishwasher safe?",
+            "Do you ship to Canada?",
+        ],
+    ),
+    "refund": (
+        ["申请退款", "退货地址是哪里？", "退款什么时候到账？"],
+        ["Refund request", "How do I return an item?", "When will I get my refund?"],
+    ),
+    "product_quality": (
+        ["收到的杯子有裂痕", "茶叶受潮了", "茶壶漏水"],
+        ["Cup arrived chipped", "The tea tastes stale", "Teapot lid doesn't fit"],
+    ),
+    "payment": (
+        ["支付宝付款失败", "重复扣款了", "发票怎么开？"],
+        ["Card charged twice", "Payment declined at checkout", "Need a VAT invoice"],
+    ),
+    "account": (
+        ["会员积分没有到账", "想修改绑定的手机号", "登录不了账户"],
+        ["Loyalty points missing", "Can't log in to my account", "Change my email address"],
+    ),
+    "complaint": (
+        ["投诉：客服态度很差", "投诉：发错货了", "投诉：快递员态度恶劣", "投诉：退款拖了一个月"],
+        [
+            "Complaint: wrong item sent",
+            "Complaint: rude delivery driver",
+            "Very disappointed with customer service",
+            "Complaint: refund still not received",
+        ],
+    ),
 }
-TICKET_CATEGORY_W = {"delivery": 30, "product_question": 20, "refund": 13, "product_quality": 10,
-                     "payment": 7, "account": 8, "complaint": 12}
-TICKET_TYPE = {"delivery": "incident", "product_question": "question", "refund": "task",
-               "product_quality": "incident", "payment": "incident", "account": "question",
-               "complaint": "problem"}
+TICKET_CATEGORY_W = {
+    "delivery": 30,
+    "product_question": 20,
+    "refund": 13,
+    "product_quality": 10,
+    "payment": 7,
+    "account": 8,
+    "complaint": 12,
+}
+TICKET_TYPE = {
+    "delivery": "incident",
+    "product_question": "question",
+    "refund": "task",
+    "product_quality": "incident",
+    "payment": "incident",
+    "account": "question",
+    "complaint": "problem",
+}
 
 
 def ticket_values(rng: random.Random, p: Person, at: dt.datetime, order: Order | None) -> list[str]:
@@ -1209,21 +1483,33 @@ def ticket_values(rng: random.Random, p: Person, at: dt.datetime, order: Order |
     cat = pick(rng, list(TICKET_CATEGORY_W), list(TICKET_CATEGORY_W.values()))
     zh = p.chinese and rng.random() < 0.9
     subject = pick(rng, TICKET_SUBJECTS[cat][0 if zh else 1])
-    if order is not None and order.channel == "online" and cat in ("delivery", "refund", "complaint") \
-            and rng.random() < 0.4:
+    if (
+        order is not None
+        and order.channel == "online"
+        and cat in ("delivery", "refund", "complaint")
+        and rng.random() < 0.4
+    ):
         subject += f" {order.order_id}" if not zh else f"（订单 {order.order_id}）"
     if p.chinese:
-        requester = pick(rng, [p.name, f"{p.surname[2]} {p.given[2]}".lower(),
-                               f"{p.surname[2]} {p.given[2]}"], [50, 40, 10])
+        requester = pick(
+            rng,
+            [p.name, f"{p.surname[2]} {p.given[2]}".lower(), f"{p.surname[2]} {p.given[2]}"],
+            [50, 40, 10],
+        )
     else:
         requester = name_variant(rng, p)
     email = email_variant(rng, p.email) if p.email else ""
     tags = [cat, "zh" if zh else "en"] + (["vip"] if p.loyalty else [])
     if cat == "complaint" or (cat in ("delivery", "product_quality") and rng.random() < 0.15):
         tags.append("complaint")
-    via = pick(rng, ["WeChat", "Phone call", "Chat", "Web form", "Email"],
-               [45, 15, 20, 10, 10] if p.chinese else [0, 5, 25, 25, 45])
-    first_reply = max(1, int(rng.lognormvariate(math.log(20 if via in ("Chat", "WeChat") else 150), 1.0)))
+    via = pick(
+        rng,
+        ["WeChat", "Phone call", "Chat", "Web form", "Email"],
+        [45, 15, 20, 10, 10] if p.chinese else [0, 5, 25, 25, 45],
+    )
+    first_reply = max(
+        1, int(rng.lognormvariate(math.log(20 if via in ("Chat", "WeChat") else 150), 1.0))
+    )
     resolution = first_reply + int(rng.lognormvariate(math.log(1500), 1.1))
     solved_at = at + dt.timedelta(minutes=resolution)
     age_end = days_to(solved_at, END)
@@ -1237,15 +1523,36 @@ def ticket_values(rng: random.Random, p: Person, at: dt.datetime, order: Order |
             updated = at + dt.timedelta(minutes=int(first_reply_txt))
     else:
         status = "closed" if age_end > 4 else "solved"
-        solved, updated = desk_time(solved_at), solved_at + dt.timedelta(days=4 if status == "closed" else 0)
+        solved, updated = (
+            desk_time(solved_at),
+            solved_at + dt.timedelta(days=4 if status == "closed" else 0),
+        )
         resolution_txt, first_reply_txt = str(resolution), str(first_reply)
         bad = 25 if "complaint" in tags else 8
         sat = pick(rng, ["Unoffered", "Offered", "Good", "Bad"], [20, 35, 45 - bad // 2, bad])
-    priority = pick(rng, ["low", "normal", "high", "urgent"],
-                    [5, 50, 35, 10] if "complaint" in tags else [20, 62, 14, 4])
-    return ["", requester, email, subject, " ".join(tags), status, priority, via, TICKET_TYPE[cat],
-            desk_time(at), desk_time(min(updated, END)), solved, sat, first_reply_txt, resolution_txt,
-            cat]
+    priority = pick(
+        rng,
+        ["low", "normal", "high", "urgent"],
+        [5, 50, 35, 10] if "complaint" in tags else [20, 62, 14, 4],
+    )
+    return [
+        "",
+        requester,
+        email,
+        subject,
+        " ".join(tags),
+        status,
+        priority,
+        via,
+        TICKET_TYPE[cat],
+        desk_time(at),
+        desk_time(min(updated, END)),
+        solved,
+        sat,
+        first_reply_txt,
+        resolution_txt,
+        cat,
+    ]
 
 
 def desk_time(at: dt.datetime) -> str:
@@ -1276,42 +1583,80 @@ def desk_table(rng: random.Random, people: list[Person]) -> Table:
         rows.append(Row(values, ("ticket", str(n), p.pid)))
     table = Table("support/tickets.csv", DESK_HEADER, rows, "desk")
     h = table.header
-    plant_dirt(table, rng, {
-        "bad_date": setter(h, "Created at", ["2025-13-45 10:00:00 +0800", "昨天"]),
-        "placeholder": setter(h, "Status", ["N/A", "-", "null"]),
-        "negative_value": negative_money(h, "First reply time in minutes", "Status", "closed"),
-        "future_date": setter(h, "Created at", ["2031-01-15 09:30:00 +0800"]),
-        "missing_id": setter(h, "Id", [""]),
-    })
+    plant_dirt(
+        table,
+        rng,
+        {
+            "bad_date": setter(h, "Created at", ["2025-13-45 10:00:00 +0800", "昨天"]),
+            "placeholder": setter(h, "Status", ["N/A", "-", "null"]),
+            "negative_value": negative_money(h, "First reply time in minutes", "Status", "closed"),
+            "future_date": setter(h, "Created at", ["2031-01-15 09:30:00 +0800"]),
+            "missing_id": setter(h, "Id", [""]),
+        },
+    )
     return table
 
 
 # --------------------------------------------------------------------------- survey
 
 
-SURVEY_HEADER = ["Response ID", "Submitted At", "Email", "Phone", "Name", "NPS", "CSAT", "CES",
-                 "Product quality", "Service", "Price", "Delivery", "Comment"]
+SURVEY_HEADER = columns(
+    "Response ID,Submitted At,Email,Phone,Name,NPS,CSAT,CES,Product quality,Service,Price,"
+    "Delivery,Comment"
+)
 COMMENTS = {
-    "praise": (["茶叶品质很好，包装精美，会回购", "客服很耐心，发货也快，好评", "紫砂壶做工精细，非常满意",
-                "送朋友的礼盒很有面子，朋友很喜欢", "门店店员很专业，推荐的茶很好喝"],
-               ["Lovely tea, beautifully packed. Will order again!", "Great service and fast shipping.",
-                "The teapot is gorgeous, excellent quality.", "Best oolong I've had outside Taiwan.",
-                "Friendly staff and a wonderful gift box."]),
-    "mixed": (["茶不错，就是价格有点贵", "整体还行，物流慢了两天", "东西可以，包装可以再好一点"],
-              ["Good tea but a bit pricey.", "Nice products, delivery took a while.",
-               "Decent quality, nothing special."]),
-    "delivery": (["快递太慢了，等了一个多星期", "收到时杯子碎了，物流太差", "物流信息一直不更新，很着急"],
-                 ["Delivery took three weeks and the box was damaged.",
-                  "Package arrived late and one cup was broken.", "Shipping was painfully slow."]),
-    "price": (["价格太贵，性价比不高", "双11优惠力度太小了", "运费太贵"],
-              ["Too expensive for what you get.", "Shipping costs are outrageous.",
-               "Prices went up again, not worth it."]),
-    "service": (["客服回复太慢，问题一直没解决", "退款流程太麻烦了", "店员态度冷淡"],
-                ["Customer service never answered my emails.", "The refund took forever.",
-                 "Support was rude and unhelpful."]),
-    "quality": (["茶叶有陈味，和描述不符", "壶有裂纹，质量太差", "杯子用了一周就掉漆"],
-                ["The tea tasted stale.", "My mug cracked after a week.",
-                 "Quality has gone down a lot."]),
+    "praise": (
+        [
+            "茶叶品质很好，包装精美，会回购",
+            "客服很耐心，发货也快，好评",
+            "紫砂壶做工精细，非常满意",
+            "送朋友的礼盒很有面子，朋友很喜欢",
+            "门店店员很专业，推荐的茶很好喝",
+        ],
+        [
+            "Lovely tea, beautifully packed. Will order again!",
+            "Great service and fast shipping.",
+            "The teapot is gorgeous, excellent quality.",
+            "Best oolong I've had outside Taiwan.",
+            "Friendly staff and a wonderful gift box.",
+        ],
+    ),
+    "mixed": (
+        ["茶不错，就是价格有点贵", "整体还行，物流慢了两天", "东西可以，包装可以再好一点"],
+        [
+            "Good tea but a bit pricey.",
+            "Nice products, delivery took a while.",
+            "Decent quality, nothing special.",
+        ],
+    ),
+    "delivery": (
+        ["快递太慢了，等了一个多星期", "收到时杯子碎了，物流太差", "物流信息一直不更新，很着急"],
+        [
+            "Delivery took three weeks and the box was damaged.",
+            "Package arrived late and one cup was broken.",
+            "Shipping was painfully slow.",
+        ],
+    ),
+    "price": (
+        ["价格太贵，性价比不高", "双11优惠力度太小了", "运费太贵"],
+        [
+            "Too expensive for what you get.",
+            "Shipping costs are outrageous.",
+            "Prices went up again, not worth it.",
+        ],
+    ),
+    "service": (
+        ["客服回复太慢，问题一直没解决", "退款流程太麻烦了", "店员态度冷淡"],
+        [
+            "Customer service never answered my emails.",
+            "The refund took forever.",
+            "Support was rude and unhelpful.",
+        ],
+    ),
+    "quality": (
+        ["茶叶有陈味，和描述不符", "壶有裂纹，质量太差", "杯子用了一周就掉漆"],
+        ["The tea tasted stale.", "My mug cracked after a week.", "Quality has gone down a lot."],
+    ),
 }
 ATTR_MEANS = {"quality": 4.1, "service": 3.9, "price": 3.3, "delivery": 3.7}
 ATTR_WEIGHTS = {"quality": 1.1, "service": 0.9, "price": 0.35, "delivery": 0.6}
@@ -1334,7 +1679,7 @@ def survey_scores(rng: random.Random) -> tuple[dict[str, int], int, int, int]:
 
 
 def survey_comment(rng: random.Random, attrs: dict[str, int], nps: int, zh: bool) -> str:
-    """A comment whose sentiment matches the score; detractors complain about their worst attribute."""
+    """A comment matching the score; detractors complain about their worst attribute."""
     if rng.random() > 0.55:
         return ""
     if nps >= 9:
@@ -1371,45 +1716,61 @@ def survey_table(rng: random.Random, people: list[Person]) -> Table:
         email = email_variant(rng, p.email) if p.email and rng.random() < 0.8 else ""
         phone = phone_variant(rng, p.phone) if not email or rng.random() < 0.2 else ""
         name = name_variant(rng, p) if rng.random() < 0.5 else ""
-        rid = "R_" + "".join(rng.choices("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789", k=15))
-        values = [rid, f"{at:%Y-%m-%dT%H:%M:%SZ}", email, phone, name, score_text(rng, nps),
-                  score_text(rng, csat), score_text(rng, ces),
-                  *[score_text(rng, attrs[a]) for a in ATTR_MEANS],
-                  survey_comment(rng, attrs, nps, zh)]
+        rid = "R_" + "".join(
+            rng.choices("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789", k=15)
+        )
+        values = [
+            rid,
+            f"{at:%Y-%m-%dT%H:%M:%SZ}",
+            email,
+            phone,
+            name,
+            score_text(rng, nps),
+            score_text(rng, csat),
+            score_text(rng, ces),
+            *[score_text(rng, attrs[a]) for a in ATTR_MEANS],
+            survey_comment(rng, attrs, nps, zh),
+        ]
         entries.append((at, rid, Row(values, ("response", rid, p.pid))))
     entries.sort(key=lambda e: (e[0], e[1]))
     table = Table("surveys/survey_responses.csv", SURVEY_HEADER, [e[2] for e in entries], "survey")
     h = table.header
-    plant_dirt(table, rng, {
-        "bad_date": setter(h, "Submitted At", ["2025-13-45T10:11:12Z", "昨天"]),
-        "placeholder": setter(h, "NPS", ["N/A", "-", "null"]),
-        "future_date": setter(h, "Submitted At", ["2031-06-18T08:00:00Z"]),
-        "missing_id": setter(h, "Response ID", [""]),
-    })
+    plant_dirt(
+        table,
+        rng,
+        {
+            "bad_date": setter(h, "Submitted At", ["2025-13-45T10:11:12Z", "昨天"]),
+            "placeholder": setter(h, "NPS", ["N/A", "-", "null"]),
+            "future_date": setter(h, "Submitted At", ["2031-06-18T08:00:00Z"]),
+            "missing_id": setter(h, "Response ID", [""]),
+        },
+    )
     return table
 
 
 # --------------------------------------------------------------------------- ads
 
 
-GOOGLE_HEADER = ["Day", "Campaign", "Currency code", "Cost", "Impr.", "Clicks", "Conversions"]
+GOOGLE_HEADER = columns("Day,Campaign,Currency code,Cost,Impr.,Clicks,Conversions")
 # name, daily spend (CNY), cost per click, click-through rate, conversion rate
 GOOGLE_CAMPAIGNS = [
-    ("Search - Brand", 120.0, 4.0, 0.06, 0.08),
-    ("Search - Tea Generic", 450.0, 5.5, 0.035, 0.03),
-    ("Shopping - All Products", 700.0, 3.2, 0.012, 0.025),
-    ("PMax - Gifts", 900.0, 2.8, 0.01, 0.02),
-    ("Display - Remarketing", 200.0, 1.5, 0.004, 0.012),
+    ("Search - Brand", 40.0, 4.0, 0.06, 0.08),
+    ("Search - Tea Generic", 150.0, 5.5, 0.035, 0.03),
+    ("Shopping - All Products", 230.0, 3.2, 0.012, 0.025),
+    ("PMax - Gifts", 300.0, 2.8, 0.01, 0.02),
+    ("Display - Remarketing", 70.0, 1.5, 0.004, 0.012),
 ]
-META_HEADER = ["Reporting starts", "Reporting ends", "Campaign name", "Ad set name", "Day",
-               "Amount spent (CNY)", "Impressions", "Reach", "Link clicks", "Results"]
+META_HEADER = columns(
+    "Reporting starts,Reporting ends,Campaign name,Ad set name,Day,Amount spent (CNY),"
+    "Impressions,Reach,Link clicks,Results"
+)
 META_ADSETS = [
-    ("Prospecting | Tea Lovers", "Lookalike 1% - Buyers", 260.0),
-    ("Prospecting | Tea Lovers", "Interest - Tea & Wellness", 180.0),
-    ("Retargeting | Cart Abandoners", "Viewed product 30d", 90.0),
-    ("Retargeting | Cart Abandoners", "Added to cart 14d", 70.0),
-    ("Holiday | Gifts", "Gift buyers", 500.0),
-    ("Holiday | Gifts", "Broad 25-55", 350.0),
+    ("Prospecting | Tea Lovers", "Lookalike 1% - Buyers", 130.0),
+    ("Prospecting | Tea Lovers", "Interest - Tea & Wellness", 90.0),
+    ("Retargeting | Cart Abandoners", "Viewed product 30d", 45.0),
+    ("Retargeting | Cart Abandoners", "Added to cart 14d", 35.0),
+    ("Holiday | Gifts", "Gift buyers", 250.0),
+    ("Holiday | Gifts", "Broad 25-55", 175.0),
 ]
 
 
@@ -1426,8 +1787,11 @@ def ad_demand(day: dt.datetime) -> float:
 
 def gift_season(day: dt.datetime) -> bool:
     """Gift campaigns run around 双11/Christmas, Spring Festival, 618 and Mid-Autumn."""
-    return day.month in (11, 12, 1) or (day.month == 6 and day.day <= 20) or any(
-        0 < days_to(day, m) <= 21 for m in MID_AUTUMN)
+    return (
+        day.month in (11, 12, 1)
+        or (day.month == 6 and day.day <= 20)
+        or any(0 < days_to(day, m) <= 21 for m in MID_AUTUMN)
+    )
 
 
 def num(x: float, decimals: int = 0) -> str:
@@ -1444,7 +1808,9 @@ def google_table(rng: random.Random) -> tuple[Table, list[list[str]]]:
         for name, spend, cpc, ctr, cvr in GOOGLE_CAMPAIGNS:
             if name.startswith("PMax") and not gift_season(day):
                 continue
-            paused = name.startswith("Display") and dt.datetime(2025, 4, 1) <= day < dt.datetime(2025, 6, 1)
+            paused = name.startswith("Display") and dt.datetime(2025, 4, 1) <= day < dt.datetime(
+                2025, 6, 1
+            )
             if paused:
                 rows.append(Row([f"{day:%Y-%m-%d}", name, "CNY", "0.00", "0", "0", "--"]))
                 continue
@@ -1453,18 +1819,33 @@ def google_table(rng: random.Random) -> tuple[Table, list[list[str]]]:
             impr = round(clicks / (ctr * rng.lognormvariate(0, 0.15)))
             conv = round(clicks * cvr * rng.lognormvariate(0, 0.35) * 2) / 2
             totals = [totals[0] + cost, totals[1] + impr, totals[2] + clicks, totals[3] + conv]
-            rows.append(Row([f"{day:%Y-%m-%d}", name, "CNY", num(cost, 2), num(impr), num(clicks),
-                             num(conv, 2)]))
+            rows.append(
+                Row(
+                    [
+                        f"{day:%Y-%m-%d}",
+                        name,
+                        "CNY",
+                        num(cost, 2),
+                        num(impr),
+                        num(clicks),
+                        num(conv, 2),
+                    ]
+                )
+            )
     total = [num(totals[0], 2), num(totals[1]), num(totals[2]), num(totals[3], 2)]
     trailer = [["Total: Account", "--", "CNY", *total], ["Total: Campaigns", "--", "CNY", *total]]
     table = Table("ads/google_ads_campaigns.csv", GOOGLE_HEADER, rows, "ads")
     h = table.header
-    plant_dirt(table, rng, {
-        "bad_date": setter(h, "Day", ["2025-13-45", "昨天"]),
-        "placeholder": setter(h, "Cost", ["N/A", "-", "null"]),
-        "negative_amount": negative_money(h, "Cost"),
-        "future_date": setter(h, "Day", ["2031-10-01"]),
-    })
+    plant_dirt(
+        table,
+        rng,
+        {
+            "bad_date": setter(h, "Day", ["2025-13-45", "昨天"]),
+            "placeholder": setter(h, "Cost", ["N/A", "-", "null"]),
+            "negative_amount": negative_money(h, "Cost"),
+            "future_date": setter(h, "Day", ["2031-10-01"]),
+        },
+    )
     return table, trailer
 
 
@@ -1482,45 +1863,78 @@ def meta_table(rng: random.Random) -> Table:
             clicks = round(impressions * 0.011 * rng.lognormvariate(0, 0.2))
             results = round(clicks * 0.025 * rng.lognormvariate(0, 0.4))
             d = f"{day:%Y-%m-%d}"
-            rows.append(Row([d, d, campaign, adset, d, f"{cost:.2f}", str(impressions), str(reach),
-                             str(clicks), str(results) if results else ""]))
+            rows.append(
+                Row(
+                    [
+                        d,
+                        d,
+                        campaign,
+                        adset,
+                        d,
+                        f"{cost:.2f}",
+                        str(impressions),
+                        str(reach),
+                        str(clicks),
+                        str(results) if results else "",
+                    ]
+                )
+            )
     table = Table("ads/meta_ads.csv", META_HEADER, rows, "ads")
     h = table.header
-    plant_dirt(table, rng, {
-        "bad_date": setter(h, "Day", ["2025-13-45", "昨天"]),
-        "placeholder": setter(h, "Amount spent (CNY)", ["N/A", "-", "null"]),
-        "negative_amount": negative_money(h, "Amount spent (CNY)"),
-        "future_date": setter(h, "Day", ["2031-10-01"]),
-    })
+    plant_dirt(
+        table,
+        rng,
+        {
+            "bad_date": setter(h, "Day", ["2025-13-45", "昨天"]),
+            "placeholder": setter(h, "Amount spent (CNY)", ["N/A", "-", "null"]),
+            "negative_amount": negative_money(h, "Amount spent (CNY)"),
+            "future_date": setter(h, "Day", ["2031-10-01"]),
+        },
+    )
     return table
 
 
 # --------------------------------------------------------------------------- events
 
 
-EVENT_COLUMNS = ["event_id", "customer_email", "customer_phone", "occurred_at", "event_type",
-                 "channel", "page"]
+EVENT_COLUMNS = columns(
+    "event_id,customer_email,customer_phone,occurred_at,event_type,channel,page"
+)
 EMAIL_CAMPAIGNS = [
-    (dt.datetime(2024, 10, 28, 10), "double11-2024"), (dt.datetime(2024, 12, 5, 10), "winter-gifts-2024"),
-    (dt.datetime(2025, 1, 8, 10), "spring-festival-2025"), (dt.datetime(2025, 3, 20, 10), "new-harvest-2025"),
-    (dt.datetime(2025, 5, 28, 10), "618-2025"), (dt.datetime(2025, 8, 20, 10), "mid-autumn-2025"),
-    (dt.datetime(2025, 10, 28, 10), "double11-2025"), (dt.datetime(2025, 12, 5, 10), "winter-gifts-2025"),
-    (dt.datetime(2026, 1, 27, 10), "spring-festival-2026"), (dt.datetime(2026, 3, 25, 10), "new-harvest-2026"),
-    (dt.datetime(2026, 5, 28, 10), "618-2026"), (dt.datetime(2026, 9, 1, 10), "mid-autumn-2026"),
+    (dt.datetime(2024, 10, 28, 10), "double11-2024"),
+    (dt.datetime(2024, 12, 5, 10), "winter-gifts-2024"),
+    (dt.datetime(2025, 1, 8, 10), "spring-festival-2025"),
+    (dt.datetime(2025, 3, 20, 10), "new-harvest-2025"),
+    (dt.datetime(2025, 5, 28, 10), "618-2025"),
+    (dt.datetime(2025, 8, 20, 10), "mid-autumn-2025"),
+    (dt.datetime(2025, 10, 28, 10), "double11-2025"),
+    (dt.datetime(2025, 12, 5, 10), "winter-gifts-2025"),
+    (dt.datetime(2026, 1, 27, 10), "spring-festival-2026"),
+    (dt.datetime(2026, 3, 25, 10), "new-harvest-2026"),
+    (dt.datetime(2026, 5, 28, 10), "618-2026"),
+    (dt.datetime(2026, 9, 1, 10), "mid-autumn-2026"),
 ]
-ACQ_WEB_CHANNEL = {"organic": "organic", "paid_search": "paid_search", "social": "social",
-                   "referral": "referral", "store": "direct"}
+ACQ_WEB_CHANNEL = {
+    "organic": "organic",
+    "paid_search": "paid_search",
+    "social": "social",
+    "referral": "referral",
+    "store": "direct",
+}
 Event = tuple[dt.datetime, Person, str, str, str]  # local time, person, type, channel, page
 
 
-def session(rng: random.Random, p: Person, end: dt.datetime, channel: str, buy: bool,
-            landing: str = "/") -> list[Event]:
+def session(
+    rng: random.Random, p: Person, end: dt.datetime, channel: str, buy: bool, landing: str = "/"
+) -> list[Event]:
     """A web visit ending at `end`: visit, page views, maybe cart_add and checkout."""
     product = f"/products/{pick(rng, PRODUCTS).sku.lower()}"
     t = end - dt.timedelta(minutes=rng.randint(6, 50))
     events = [(t, p, "visit", channel, landing)]
-    for page in rng.sample(["/collections/tea", "/collections/teaware", "/collections/gifts", product],
-                           rng.randint(1, 3)):
+    for page in rng.sample(
+        ["/collections/tea", "/collections/teaware", "/collections/gifts", product],
+        rng.randint(1, 2),
+    ):
         t += dt.timedelta(minutes=rng.randint(1, 4))
         events.append((t, p, "page_view", channel, page))
     if buy or rng.random() < 0.35:
@@ -1535,13 +1949,20 @@ def person_events(rng: random.Random, p: Person) -> list[Event]:
     events: list[Event] = []
     online = [o for o in p.orders if o.channel == "online"]
     for k, o in enumerate(online):
-        if k == 0 or rng.random() < 0.25:
-            channel = ACQ_WEB_CHANNEL[p.channel] if k == 0 else pick(rng, ["direct", "organic", "social"])
+        if k == 0 or rng.random() < 0.03:
+            channel = (
+                ACQ_WEB_CHANNEL[p.channel] if k == 0 else pick(rng, ["direct", "organic", "social"])
+            )
             events += session(rng, p, o.at, channel, buy=True)
     if p.channel != "store":
-        for _ in range(rng.choice([0, 0, 1, 1, 2, 3] if not p.prospect else [1, 1, 2, 3, 4])):
-            events += session(rng, p, random_datetime(rng, max(p.signup, START), END),
-                              pick(rng, ["organic", "paid_search", "social", "direct"]), buy=False)
+        for _ in range(rng.choice([0, 0, 0, 0, 1, 2] if not p.prospect else [1, 1, 2, 3])):
+            events += session(
+                rng,
+                p,
+                random_datetime(rng, max(p.signup, START), END),
+                pick(rng, ["organic", "paid_search", "social", "direct"]),
+                buy=False,
+            )
     if p.channel == "social":
         social = "wechat" if p.chinese else "instagram"
         for _ in range(rng.randint(0, 4)):
@@ -1552,17 +1973,24 @@ def person_events(rng: random.Random, p: Person) -> list[Event]:
         events.append((sent, p.referrer, "referral_sent", "referral", "/refer"))
         events.append((p.signup, p, "referral_signup", "referral", "/signup"))
     if p.loyalty_join is not None:
-        events.append((p.loyalty_join, p, "loyalty_join", "pos" if p.channel == "store" else "online",
-                       "/loyalty"))
+        events.append(
+            (
+                p.loyalty_join,
+                p,
+                "loyalty_join",
+                "pos" if p.channel == "store" else "online",
+                "/loyalty",
+            )
+        )
     return events
 
 
 def email_events(rng: random.Random, people: list[Person]) -> list[Event]:
-    """Campaign sends to ~45% of opted-in contacts; ~25% opens, ~4% clicks (each click a visit)."""
+    """Campaign sends to ~25% of opted-in contacts; ~25% opens, ~4% clicks (each click a visit)."""
     events: list[Event] = []
     for sent_at, slug in EMAIL_CAMPAIGNS:
         for p in people:
-            if not (p.email and p.accepts_marketing and p.signup < sent_at) or rng.random() > 0.45:
+            if not (p.email and p.accepts_marketing and p.signup < sent_at) or rng.random() > 0.25:
                 continue
             at = sent_at + dt.timedelta(seconds=rng.randrange(1800))
             events.append((at, p, "email_sent", "email", f"/campaign/{slug}"))
@@ -1572,8 +2000,14 @@ def email_events(rng: random.Random, people: list[Person]) -> list[Event]:
                 if rng.random() < 0.16:
                     clicked = opened + dt.timedelta(minutes=rng.randint(0, 20))
                     events.append((clicked, p, "email_click", "email", f"/campaign/{slug}"))
-                    events += session(rng, p, clicked + dt.timedelta(minutes=30), "email", buy=False,
-                                      landing=f"/campaign/{slug}")[:2]
+                    events += session(
+                        rng,
+                        p,
+                        clicked + dt.timedelta(minutes=30),
+                        "email",
+                        buy=False,
+                        landing=f"/campaign/{slug}",
+                    )[:2]
     return events
 
 
@@ -1588,8 +2022,12 @@ def event_table(rng: random.Random, people: list[Person]) -> Table:
         phone = p.phone if email is None or rng.random() < 0.1 else None
         utc = (at - dt.timedelta(hours=8)).replace(tzinfo=dt.UTC, microsecond=0)
         event_id = f"E{n:06d}"
-        rows.append(Row([event_id, email, phone, utc, kind, channel, page or None],
-                        ("event", event_id, p.pid)))
+        rows.append(
+            Row(
+                [event_id, email, phone, utc, kind, channel, page or None],
+                ("event", event_id, p.pid),
+            )
+        )
     table = Table("events/events.parquet", EVENT_COLUMNS, rows, "events")
     plant_dirt(table, rng, {"future_date": future_event})
     return table
@@ -1606,9 +2044,15 @@ def write_parquet(out: Path, table: Table) -> None:
     columns = list(zip(*(r.values for r in table.rows), strict=True))
     frame = pl.DataFrame(
         {name: list(col) for name, col in zip(table.header, columns, strict=True)},
-        schema={"event_id": pl.String, "customer_email": pl.String, "customer_phone": pl.String,
-                "occurred_at": pl.Datetime("us", "UTC"), "event_type": pl.String,
-                "channel": pl.String, "page": pl.String},
+        schema={
+            "event_id": pl.String,
+            "customer_email": pl.String,
+            "customer_phone": pl.String,
+            "occurred_at": pl.Datetime("us", "UTC"),
+            "event_type": pl.String,
+            "channel": pl.String,
+            "page": pl.String,
+        },
     )
     for i, row in enumerate(table.rows, start=1):
         row.line = i
@@ -1622,30 +2066,78 @@ def write_parquet(out: Path, table: Table) -> None:
 
 def write_truth(out: Path, people: list[Person], tables: list[Table]) -> None:
     """persons.csv, records.csv (every record that names a person) and dirt.csv."""
-    persons = [[p.pid, p.name, p.gender, p.birth.isoformat(), p.country, p.city.en, p.email or "",
-                p.phone, p.channel, "true" if p.loyalty else "false"] for p in people]
-    persons_table = Table("truth/persons.csv", ["person_id", "name", "gender", "birth_date", "country",
-                                                "city", "email", "phone", "acquisition_channel",
-                                                "loyalty_member"], [Row(v) for v in persons], "truth")
+    persons = [
+        [
+            p.pid,
+            p.name,
+            p.gender,
+            p.birth.isoformat(),
+            p.country,
+            p.city.en,
+            p.email or "",
+            p.phone,
+            p.channel,
+            "true" if p.loyalty else "false",
+        ]
+        for p in people
+    ]
+    persons_table = Table(
+        "truth/persons.csv",
+        [
+            "person_id",
+            "name",
+            "gender",
+            "birth_date",
+            "country",
+            "city",
+            "email",
+            "phone",
+            "acquisition_channel",
+            "loyalty_member",
+        ],
+        [Row(v) for v in persons],
+        "truth",
+    )
     seen: set[tuple[str, str]] = set()
     records = []
     for t in tables:
         for r in t.rows:
-            if r.record is None and t.source == "pos" and r.values[3] in ("", "无") and not r.kind:
-                records.append(Row([t.source, "receipt", r.values[0], ""]))
-            elif r.record is not None and (t.source, r.record[1]) not in seen:
+            if r.record is not None and (t.source, r.record[1]) not in seen:
                 seen.add((t.source, r.record[1]))
                 records.append(Row([t.source, *r.record]))
     dirt = sorted(
-        ([t.path, r.line, r.kind, r.detail or f"duplicate of line {r.dup_of.line if r.dup_of else 0}"]
-         for t in tables for r in t.rows if r.kind),
+        (
+            [
+                t.path,
+                r.line,
+                r.kind,
+                r.detail or f"duplicate of line {r.dup_of.line if r.dup_of else 0}",
+            ]
+            for t in tables
+            for r in t.rows
+            if r.kind
+        ),
         key=lambda d: (d[0], d[1]),
     )
     write_csv(out, persons_table)
-    write_csv(out, Table("truth/records.csv", ["source", "record_type", "record_id", "person_id"],
-                         records, "truth"))
-    write_csv(out, Table("truth/dirt.csv", ["file", "line", "kind", "detail"],
-                         [Row([f, str(line), k, d]) for f, line, k, d in dirt], "truth"))
+    write_csv(
+        out,
+        Table(
+            "truth/records.csv",
+            ["source", "record_type", "record_id", "person_id"],
+            records,
+            "truth",
+        ),
+    )
+    write_csv(
+        out,
+        Table(
+            "truth/dirt.csv",
+            ["file", "line", "kind", "detail"],
+            [Row([f, str(line), k, d]) for f, line, k, d in dirt],
+            "truth",
+        ),
+    )
 
 
 # --------------------------------------------------------------------------- main
@@ -1670,8 +2162,12 @@ def generate(out: Path) -> dict[str, int]:
     write_xlsx(out, crm)
     write_csv(out, desk)
     write_csv(out, survey, encoding="utf-8-sig")
-    write_csv(out, google, preamble=[["Campaign report"], ["October 1, 2024 - September 30, 2026"]],
-              trailer=trailer)
+    write_csv(
+        out,
+        google,
+        preamble=[["Campaign report"], ["October 1, 2024 - September 30, 2026"]],
+        trailer=trailer,
+    )
     write_csv(out, meta, encoding="utf-8-sig")
     write_parquet(out, events)
     write_truth(out, people, [*pos, *shop, crm, desk, survey, events, google, meta])
