@@ -786,3 +786,30 @@ def test_detected_preset_error_is_reported_when_nothing_else_fits():
         resolve_mapping(split(header), path="desk.csv")
     assert "preset:freshdesk_tickets" in exc.value.message
     assert "customer_ref" in exc.value.message
+
+
+def test_meta_ad_set_rows_stay_distinct_spend():
+    """Two ad sets of one campaign on one day are two spend rows, not a duplicate."""
+    headers = [
+        "Reporting starts",
+        "Reporting ends",
+        "Campaign name",
+        "Ad set name",
+        "Day",
+        "Amount spent (CNY)",
+    ]
+    raw = pl.DataFrame(
+        {
+            "Reporting starts": ["2024-10-01"] * 2,
+            "Reporting ends": ["2024-10-01"] * 2,
+            "Campaign name": ["Tea Lovers"] * 2,
+            "Ad set name": ["Lookalike 1%", "Interest - Tea"],
+            "Day": ["2024-10-01"] * 2,
+            "Amount spent (CNY)": ["107.11", "104.95"],
+            "__line": [2, 3],
+        }
+    )
+    mapping = resolve_mapping(headers, preset="meta_ads")
+    out = apply_mapping(raw.lazy(), mapping)["marketing_spend"].collect()
+    assert out["campaign"].to_list() == ["Tea Lovers / Lookalike 1%", "Tea Lovers / Interest - Tea"]
+    assert out["currency"].to_list() == ["CNY", "CNY"]
