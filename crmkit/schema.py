@@ -201,6 +201,8 @@ TICKETS = Table(
         Column("created_at", "datetime", True),
         Column("first_response_at", "datetime"),
         Column("resolved_at", "datetime"),
+        Column("first_response_minutes", "float", doc="desk-reported; fills first_response_at"),
+        Column("resolution_minutes", "float", doc="desk-reported; fills resolved_at"),
         Column("status", "enum"),
         Column("channel", "enum"),
         Column("category"),

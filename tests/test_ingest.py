@@ -64,10 +64,10 @@ def _orders(ws: Workspace) -> pl.DataFrame:
 
 def test_counts_add_up_and_bad_rows_land_in_rejects_with_reasons(tmp_path):
     body = (
-        "A1,ZhangWei@Example.com,138 0013 8000,2025/1/3 14:05,¥1,234.00,已完成\n"
+        "A1,ZhangWei@Example.com,138 0013 8000,2025/1/3 14:05,\"¥1,234.00\",已完成\n"
         "A2,li@example.com,+86 139 0000 1111,2025-13-45,10.00,已完成\n"  # bad date
         "A3,wang@example.com,,2025-02-01 10:00,-5.00,已完成\n"  # negative, not a refund
-        "A1,ZhangWei@Example.com,138 0013 8000,2025/1/3 14:05,¥1,234.00,已完成\n"  # repeat
+        "A1,ZhangWei@Example.com,138 0013 8000,2025/1/3 14:05,\"¥1,234.00\",已完成\n"  # repeat
         "A4,zhao@example.com,,2025-02-02 09:00,20.00,已退款\n"
     )
     ws = _setup(tmp_path, {"a.csv": HEADER + body})

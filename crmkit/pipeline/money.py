@@ -12,74 +12,159 @@ from __future__ import annotations
 
 import polars as pl
 
+from crmkit.pipeline.text import let, text
 from crmkit.schema import MONEY
-from crmkit.pipeline.text import text
 
-_CURRENCY_TOKENS = (
-    r"(?i)(?:[a-z]{1,2}\$|rmb|cny|usd|eur|gbp|hkd|jpy|twd|sgd|aud|cad|chf|krw|inr|"
-    r"bdt|thb|人民币|元|圆|円|¥|\$|€|£|₩|₹|৳|฿|₫|₱|₽)"
+# Removed before reading the number (longest first; matched ASCII-case-insensitively).
+_TOKENS = (
+    "us$",
+    "usd$",
+    "hk$",
+    "nt$",
+    "a$",
+    "c$",
+    "s$",
+    "r$",
+    "cn¥",
+    "rmb",
+    "cny",
+    "usd",
+    "eur",
+    "gbp",
+    "hkd",
+    "jpy",
+    "twd",
+    "sgd",
+    "aud",
+    "cad",
+    "chf",
+    "krw",
+    "inr",
+    "bdt",
+    "thb",
+    "人民币",
+    "元",
+    "圆",
+    "円",
+    "¥",
+    "$",
+    "€",
+    "£",
+    "₩",
+    "₹",
+    "৳",
+    "฿",
+    "₫",
+    "₱",
+    "₽",
+    " ",
+    "\t",
+    "\u00a0",
+    "\u202f",
+    "\u2009",
+    "'",
+)
+_SHAPE = (
+    r"^(?<open>\()?(?<lead>[+-]?)(?<num>[0-9.,]+)(?<trail>-?)(?<close>\))?"
+    r"(?:\(.*\))?$"  # a trailing annotation: 69.20(分销商等级折扣:47.80)
 )
 _WIDE = pl.Decimal(38, 9)
 
 
-def number_string(expr: pl.Expr, decimal: str = ".") -> pl.Expr:
-    """A canonical `-1234.56` string from a raw number/amount, or null if it is not one.
+def number_from_text(t: pl.Expr, decimal: str = ".") -> pl.Expr:
+    """A canonical `-1234.56` string from already-`text`ed input, or null if it is no number.
 
     Strips currency symbols and codes, spaces, thousands separators, accounting parentheses,
     leading/trailing minus and a trailing parenthesised annotation after a number.
     """
-    s = text(expr).str.replace_all("\u2212", "-")
-    s = s.str.replace(r"^([^(]*\d[^(]*?)\s*\(.*\)$", "$1")  # 69.20(分销商等级折扣：47.80)
-    paren = s.str.contains(r"^\(.*\)$")
-    s = s.str.replace(r"^\((.*)\)$", "$1")
-    s = s.str.replace_all(_CURRENCY_TOKENS, "").str.replace_all(r"\s", "")
-    g = s.str.extract_groups(r"^(?<lead>[+-]?)(?<num>[\d.,]+)(?<trail>-?)$")
-    lead, num, trail = (g.struct.field(n) for n in ("lead", "num", "trail"))
-    negative = paren | (lead == "-") | (trail == "-")
-    bad_combo = (paren & ((lead != "") | (trail != ""))) | ((lead == "-") & (trail == "-"))
+    cleaned = t.str.replace_all("\u2212", "-", literal=True).str.replace_many(
+        dict.fromkeys(_TOKENS, ""), ascii_case_insensitive=True
+    )
+    g = cleaned.str.extract_groups(_SHAPE)
+    f = pl.field
+    paren = f("open").is_not_null() & f("close").is_not_null()
+    unbalanced = f("open").is_not_null() != f("close").is_not_null()
+    negative = paren | (f("lead") == "-") | (f("trail") == "-")
+    bad_combo = unbalanced | (paren & ((f("lead") != "") | (f("trail") != "")))
+    bad_combo = bad_combo | ((f("lead") == "-") & (f("trail") == "-"))
     if decimal == ",":
-        valid = num.str.contains(r"^(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?$|^,\d+$")
-        plain = num.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
+        valid = f("num").str.contains(r"^(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?$|^,\d+$")
+        plain = f("num").str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
     else:
-        valid = num.str.contains(r"^(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$|^\.\d+$")
-        plain = num.str.replace_all(",", "", literal=True)
+        valid = f("num").str.contains(r"^(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$|^\.\d+$")
+        plain = f("num").str.replace_all(",", "", literal=True)
     signed = pl.when(negative).then(pl.concat_str(pl.lit("-"), plain)).otherwise(plain)
-    return pl.when(valid & ~bad_combo).then(signed).otherwise(None)
+    out = pl.when(valid & ~bad_combo).then(signed)
+    return g.struct.with_fields(out=out).struct.field("out").name.keep()
+
+
+def number_string(expr: pl.Expr, decimal: str = ".") -> pl.Expr:
+    """`number_from_text` on a raw column."""
+    return number_from_text(text(expr), decimal)
+
+
+def money_from_text(t: pl.Expr, decimal: str = ".") -> pl.Expr:
+    """`parse_money` for input that already went through `text`."""
+    wide = number_from_text(t, decimal).cast(_WIDE, strict=False)
+    return wide.round(2).cast(MONEY, strict=False)
 
 
 def parse_money(expr: pl.Expr, decimal: str = ".") -> pl.Expr:
     """Raw amount → `Decimal(18, 2)` exactly (string → Decimal cast); null when unparseable."""
-    wide = number_string(expr, decimal).cast(_WIDE, strict=False)
-    return wide.round(2).cast(MONEY, strict=False)
+    return money_from_text(text(expr), decimal)
+
+
+def decimal_from_text(t: pl.Expr, decimal: str = ".") -> pl.Expr:
+    """Texted number → exact `Decimal(38, 9)` (used to derive money from quantity × price)."""
+    return number_from_text(t, decimal).cast(_WIDE, strict=False)
 
 
 def parse_decimal(expr: pl.Expr, decimal: str = ".") -> pl.Expr:
-    """Raw number → exact `Decimal(38, 9)` (used to derive money from quantity × price)."""
-    return number_string(expr, decimal).cast(_WIDE, strict=False)
+    """Raw number → exact `Decimal(38, 9)`."""
+    return decimal_from_text(text(expr), decimal)
+
+
+def float_from_text(t: pl.Expr, decimal: str = ".") -> pl.Expr:
+    """`parse_float` for input that already went through `text`."""
+    return number_from_text(t, decimal).cast(pl.Float64, strict=False)
 
 
 def parse_float(expr: pl.Expr, decimal: str = ".") -> pl.Expr:
     """Raw number → Float64 (quantities, scores); thousands separators allowed."""
-    return number_string(expr, decimal).cast(pl.Float64, strict=False)
+    return float_from_text(text(expr), decimal)
+
+
+def int_from_text(t: pl.Expr, decimal: str = ".") -> pl.Expr:
+    """`parse_int` for input that already went through `text`."""
+
+    def whole(v: pl.Expr) -> pl.Expr:
+        return pl.when(v.str.contains(r"^-?\d+(?:\.0*)?$")).then(v.str.replace(r"\.0*$", ""))
+
+    return let(number_from_text(t, decimal), whole).cast(pl.Int64, strict=False)
 
 
 def parse_int(expr: pl.Expr, decimal: str = ".") -> pl.Expr:
     """Raw number → Int64; `1.0` → 1 (Square writes `Qty` as `1.0`), `1.5` → null."""
-    s = number_string(expr, decimal)
-    whole = pl.when(s.str.contains(r"^-?\d+(?:\.0*)?$")).then(s.str.replace(r"\.0*$", ""))
-    return whole.cast(pl.Int64, strict=False)
+    return int_from_text(text(expr), decimal)
 
 
-def score_number(expr: pl.Expr, decimal: str = ".") -> pl.Expr:
-    """A survey answer → Float64, allowing a label after the number (`10 - Extremely likely`)."""
-    s = text(expr)
-    s = pl.coalesce(s.str.extract(r"^(-?\d+(?:[.,]\d+)?)\s*[-–:]\s*\D.*$", 1), s)
-    return parse_float(s, decimal)
+def score_from_text(t: pl.Expr, decimal: str = ".") -> pl.Expr:
+    """A texted survey answer → Float64, allowing a label after the number
+    (`10 - Extremely likely`, `4: Satisfied`); missing codes are NOT removed here."""
+
+    def labelled(v: pl.Expr) -> pl.Expr:
+        return pl.coalesce(v.str.extract(r"^(-?\d+(?:[.,]\d+)?)\s*[-–:]\s*\D.*$", 1), v)
+
+    return float_from_text(let(t, labelled), decimal)
+
+
+def without_missing_codes(value: pl.Expr, missing_codes: tuple = (-99, -2, -3)) -> pl.Expr:
+    """Null where a score is one of the survey missing codes."""
+    codes = [float(c) for c in missing_codes]
+    return let(value, lambda v: pl.when(v.is_in(codes)).then(None).otherwise(v))
 
 
 def parse_score(expr: pl.Expr, missing_codes: tuple = (-99, -2, -3), decimal: str = ".") -> pl.Expr:
     """A survey score → Float64; survey missing codes (`-99` no answer, `-2` skipped, `-3` not
     shown) → null."""
-    v = score_number(expr, decimal)
-    codes = [float(c) for c in missing_codes]
-    return pl.when(v.is_in(codes)).then(None).otherwise(v)
+    return without_missing_codes(score_from_text(text(expr), decimal), missing_codes)

@@ -10,12 +10,13 @@ This is the public toolbox of the cleaning step; `clean` applies them per column
   `map_enum`, `parse_tags` — defined here.
 
 Enumerations: values are matched case-folded (lower-case, spaces/hyphens → `_`). Lookup order:
-`CleanOptions.status_map` (for `status`), then the preset's `value_maps[column]`, then
-`crmkit.sources.synonyms.default_status_map(table)` (for `status`), then the canonical values
-themselves. An unknown *status* is left null and `clean` rejects the row as `bad_status`: the
-status decides what counts as revenue (refunds, cancellations), so guessing would silently skew
-every metric; the reason names the value and says to add it to `status_map:`. Unknown values of
-other enums (channels, cost type) become `other` when the vocabulary has it, else null.
+`CleanOptions.status_map` (for `status`), then the preset's `value_maps[column]`, then the
+shared defaults of `crmkit.sources.synonyms` (`default_value_maps(table)[column]`), then the
+canonical values themselves. An unknown *status* is left null and `clean` rejects the row as
+`bad_status`: the status decides what counts as revenue (refunds, cancellations), so guessing
+would silently skew every metric; the reason names the value and says to add it to
+`status_map:`. Unknown values of other enums (channels, cost type) become `other` when the
+vocabulary has it, else null.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import polars as pl
 from crmkit.pipeline.dates import parse_date, parse_datetime
 from crmkit.pipeline.money import parse_decimal, parse_float, parse_int, parse_money, parse_score
 from crmkit.pipeline.phones import normalize_phone, normalize_phone_value, phone_lookup
-from crmkit.pipeline.text import fold, ident, loose, null_placeholders, text
+from crmkit.pipeline.text import fold, ident, let, loose, null_placeholders, text
 
 __all__ = [
     "fold",
@@ -55,19 +56,25 @@ __all__ = [
     "text",
 ]
 
-# local@domain.tld: no spaces, no leading/trailing/double dots in the local part, a TLD of 2+ letters.
+# local@domain.tld: no spaces, no leading/trailing/double dots in the local part, TLD 2+ letters.
 EMAIL_RE = (
     r"^[\p{L}\p{N}!#$%&'*+/=?^_`{|}~-]+(?:\.[\p{L}\p{N}!#$%&'*+/=?^_`{|}~-]+)*"
     r"@(?:[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?\.)+\p{L}{2,}$"
 )
 
 
-def normalize_email(expr: pl.Expr) -> pl.Expr:
-    """Trimmed, lower-cased address (`mailto:` and `Name <…>` stripped); null when invalid."""
-    s = text(expr).str.to_lowercase()
-    s = pl.coalesce(s.str.extract(r"<([^<>\s]+@[^<>\s]+)>", 1), s)
-    s = s.str.replace(r"^mailto:", "").str.replace_all(r"\s+", "")
-    return pl.when(s.str.contains(EMAIL_RE)).then(s).otherwise(None)
+def normalize_email(expr: pl.Expr, *, texted: bool = False) -> pl.Expr:
+    """Trimmed, lower-cased address (`mailto:` and `Name <…>` stripped); null when invalid.
+
+    `texted=True` means `expr` already went through `text` (saves a second NFKC pass).
+    """
+    s = (expr if texted else text(expr)).str.to_lowercase()
+
+    def strip(v: pl.Expr) -> pl.Expr:
+        return pl.coalesce(v.str.extract(r"<([^<>\s]+@[^<>\s]+)>", 1), v)
+
+    s = let(s, strip).str.replace(r"^mailto:", "").str.replace_all(r"\s+", "")
+    return let(s, lambda v: pl.when(v.str.contains(EMAIL_RE)).then(v).otherwise(None))
 
 
 def _key(value: str) -> str:
@@ -76,9 +83,9 @@ def _key(value: str) -> str:
     return "_".join(s.replace("-", " ").split())
 
 
-def _key_expr(expr: pl.Expr) -> pl.Expr:
+def _key_expr(expr: pl.Expr, texted: bool = False) -> pl.Expr:
     return (
-        text(expr)
+        (expr if texted else text(expr))
         .str.to_lowercase()
         .str.replace_all("-", " ", literal=True)
         .str.replace_all(r"\s+", "_")
@@ -86,11 +93,15 @@ def _key_expr(expr: pl.Expr) -> pl.Expr:
 
 
 def lookup(
-    expr: pl.Expr, mapping: Mapping[str, str | None], default: pl.Expr | None = None
+    expr: pl.Expr,
+    mapping: Mapping[str, str | None],
+    default: pl.Expr | None = None,
+    *,
+    texted: bool = False,
 ) -> pl.Expr:
     """Map case-folded text through `mapping` (keys folded with `_key`); others → `default`."""
     folded = {_key(k): v for k, v in mapping.items()}
-    return _key_expr(expr).replace_strict(
+    return _key_expr(expr, texted).replace_strict(
         folded,
         default=default if default is not None else pl.lit(None, pl.String),
         return_dtype=pl.String,
@@ -147,9 +158,9 @@ _BOOL: dict[str, str] = {
 }
 
 
-def parse_bool(expr: pl.Expr) -> pl.Expr:
+def parse_bool(expr: pl.Expr, *, texted: bool = False) -> pl.Expr:
     """是/否, 有, Y/N, yes/no, true/false, 1/0, t/f, ✓/✗, 会员/非会员 → Boolean; unknown → null."""
-    return lookup(expr, _BOOL) == "true"
+    return lookup(expr, _BOOL, texted=texted) == "true"
 
 
 _GENDER: dict[str, str | None] = {
@@ -175,12 +186,15 @@ _GENDER: dict[str, str | None] = {
 }
 
 
-def parse_gender(expr: pl.Expr) -> pl.Expr:
+def parse_gender(expr: pl.Expr, *, texted: bool = False) -> pl.Expr:
     """男/女/先生/女士/M/F/male/female/… → `m`/`f`; 保密/unknown → null; anything else → `other`."""
-    folded = _key_expr(expr)
     known = {_key(k): v for k, v in _GENDER.items()}
-    mapped = folded.replace_strict(known, default=pl.lit("other"), return_dtype=pl.String)
-    return pl.when(folded.is_null()).then(None).otherwise(mapped)
+
+    def mapped(v: pl.Expr) -> pl.Expr:
+        out = v.replace_strict(known, default=pl.lit("other"), return_dtype=pl.String)
+        return pl.when(v.is_null()).then(None).otherwise(out)
+
+    return let(_key_expr(expr, texted), mapped)
 
 
 # (alpha-2, alpha-3, names in English and Chinese …) — the most common countries in exports.
@@ -280,12 +294,15 @@ _COUNTRIES: tuple[tuple[str, ...], ...] = (
 _COUNTRY_MAP: dict[str, str] = {name: row[0] for row in _COUNTRIES for name in row}
 
 
-def parse_country(expr: pl.Expr) -> pl.Expr:
+def parse_country(expr: pl.Expr, *, texted: bool = False) -> pl.Expr:
     """ISO 3166 alpha-2 from codes (CN, CHN), English or Chinese names; other 2-letter codes are
     upper-cased as given; unknown names → null."""
-    t = text(expr)
-    two_letter = pl.when(t.str.contains(r"^[A-Za-z]{2}$")).then(t.str.to_uppercase())
-    return lookup(t, _COUNTRY_MAP, default=two_letter)
+
+    def mapped(t: pl.Expr) -> pl.Expr:
+        two_letter = pl.when(t.str.contains(r"^[A-Za-z]{2}$")).then(t.str.to_uppercase())
+        return lookup(t, _COUNTRY_MAP, default=two_letter, texted=True)
+
+    return let(expr if texted else text(expr), mapped)
 
 
 _CURRENCY_SYMBOLS: dict[str, str] = {
@@ -299,29 +316,41 @@ _CURRENCY_SYMBOLS: dict[str, str] = {
 }
 
 
-def parse_currency(expr: pl.Expr) -> pl.Expr:
+def parse_currency(expr: pl.Expr, *, texted: bool = False) -> pl.Expr:
     """ISO 4217 from codes in any case (`usd`) or symbols (`¥ 元 RMB` → CNY, `$` → USD, …)."""
-    t = text(expr)
-    code = pl.when(t.str.contains(r"^[A-Za-z]{3}$")).then(t.str.to_uppercase())
-    return lookup(t, _CURRENCY_SYMBOLS, default=code)
+
+    def mapped(t: pl.Expr) -> pl.Expr:
+        code = pl.when(t.str.contains(r"^[A-Za-z]{3}$")).then(t.str.to_uppercase())
+        return lookup(t, _CURRENCY_SYMBOLS, default=code, texted=True)
+
+    return let(expr if texted else text(expr), mapped)
 
 
-def parse_tags(expr: pl.Expr) -> pl.Expr:
+def parse_tags(expr: pl.Expr, *, texted: bool = False) -> pl.Expr:
     """Split on `,` `;` `，` `；` `、` → list of trimmed non-empty strings; empty → null."""
-    parts = text(expr).str.replace_all(r"[;，；、]", ",").str.split(",")
+    t = expr if texted else text(expr)
+    parts = t.str.replace_many({";": ",", "，": ",", "；": ",", "、": ","}).str.split(",")
     cleaned = parts.list.eval(pl.element().str.strip_chars()).list.eval(
         pl.element().filter(pl.element().str.len_chars() > 0)
     )
-    return pl.when(cleaned.list.len() > 0).then(cleaned).otherwise(None)
+    return let(cleaned, lambda v: pl.when(v.list.len() > 0).then(v).otherwise(None))
 
 
-def default_status_map(table: str) -> dict[str, str]:
-    """The shared default vocabulary from `crmkit.sources.synonyms`, or {} if not available."""
+def default_value_map(table: str, column: str) -> dict[str, str]:
+    """The shared default vocabulary of one enum column (`crmkit.sources.synonyms`), or {}.
+
+    Imported lazily: the synonyms module belongs to the sources layer and may be absent.
+    """
     try:
-        from crmkit.sources.synonyms import default_status_map as shared
+        from crmkit.sources import synonyms
     except ImportError:
         return {}
-    return dict(shared(table))
+    maps = getattr(synonyms, "default_value_maps", None)
+    if maps is not None:
+        return dict(maps(table).get(column, {}))
+    if column == "status" and hasattr(synonyms, "default_status_map"):
+        return dict(synonyms.default_status_map(table))
+    return {}
 
 
 def enum_vocabulary(
@@ -333,14 +362,12 @@ def enum_vocabulary(
 ) -> dict[str, str]:
     """Folded source value → canonical value, highest precedence last-applied-first.
 
-    Precedence: `status_map` (status only) > `value_map` (preset) > shared defaults (status
-    only) > the canonical values themselves. Targets outside `canonical` are dropped.
+    Precedence: `status_map` (status only) > `value_map` (preset) > shared defaults
+    (`crmkit.sources.synonyms`) > the canonical values themselves. Targets outside `canonical`
+    are dropped.
     """
     vocab: dict[str, str] = {_key(v): v for v in canonical}
-    layers: list[Mapping[str, str]] = []
-    if column == "status":
-        layers.append(default_status_map(table))
-    layers.append(value_map or {})
+    layers: list[Mapping[str, str]] = [default_value_map(table, column), value_map or {}]
     if column == "status":
         layers.append(status_map or {})
     for layer in layers:  # later layers override earlier ones
@@ -357,6 +384,8 @@ def map_enum(
     table: object,
     status_map: Mapping[str, str] | None = None,
     value_map: Mapping[str, str] | None = None,
+    *,
+    texted: bool = False,
 ) -> pl.Expr:
     """Map a raw enum column to its canonical vocabulary (`table` is a `crmkit.schema.Table`).
 
@@ -366,8 +395,9 @@ def map_enum(
     canonical = table.enums.get(column, ())  # type: ignore[attr-defined]
     vocab = enum_vocabulary(column, canonical, table.name, status_map, value_map)  # type: ignore[attr-defined]
     fallback = "other" if column != "status" and "other" in canonical else None
-    folded = _key_expr(expr)
-    mapped = folded.replace_strict(
-        vocab, default=pl.lit(fallback, pl.String), return_dtype=pl.String
-    )
-    return pl.when(folded.is_null()).then(None).otherwise(mapped)
+
+    def mapped(v: pl.Expr) -> pl.Expr:
+        out = v.replace_strict(vocab, default=pl.lit(fallback, pl.String), return_dtype=pl.String)
+        return pl.when(v.is_null()).then(None).otherwise(out)
+
+    return let(_key_expr(expr, texted), mapped)

@@ -16,11 +16,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 import phonenumbers
 import polars as pl
 
 _SPLIT = re.compile(r"\s+/\s+|[,;/、|，；]")
+_LAYOUT = re.compile(r"[\s\-.]+")
 _GUARDS = re.compile(r'^(?:="|=|\'|\t)+|"$')
 
 
@@ -45,6 +47,14 @@ def _one(part: str, region: str | None) -> str | None:
         return None
     part = re.sub(r"^\(\s*\+\s*(\d{1,3})\s*\)", r"+\1 ", part)  # (+86)138…
     part = re.sub(r"^00(?=[1-9])", "+", part)  # 0086… → +86…
+    # Spacing and dashes never change the number: fold them so the many layouts of one number
+    # (`138 0013 8000`, `138-0013-8000`) share one parse in the cache.
+    return _parse(_LAYOUT.sub("", part), region)
+
+
+@lru_cache(maxsize=1_000_000)
+def _parse(part: str, region: str | None) -> str | None:
+    """E.164 of one compact number, or None; cached because parsing dominates ingest time."""
     try:
         parsed = phonenumbers.parse(part, None if part.startswith("+") else region)
     except phonenumbers.NumberParseException:

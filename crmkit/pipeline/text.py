@@ -7,6 +7,8 @@ handled once, in one place.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
 
 # Case-insensitive exact matches that mean "no value" (compared after NFKC + trim + lower-case).
@@ -45,9 +47,26 @@ PLACEHOLDERS: tuple[str, ...] = (
 _ZERO_WIDTH = "[\u200b\u200c\u200d\u2060\ufeff]"
 
 
+def let(value: pl.Expr, body: Callable[[pl.Expr], pl.Expr]) -> pl.Expr:
+    """Evaluate `value` once and return `body(v)`, where `v` refers to that single evaluation.
+
+    Polars does not reliably share a sub-expression used several times inside one expression
+    (each `when/then/otherwise` branch re-evaluates it); on 10M rows that multiplies the cost of
+    regex and NFKC work. Binding the value as a struct field evaluates it exactly once.
+    """
+    return (
+        pl.struct(value.alias("__v"))
+        .struct.with_fields(body(pl.field("__v")).alias("__out"))
+        .struct.field("__out")
+        .name.keep()
+    )
+
+
 def null_placeholders(expr: pl.Expr) -> pl.Expr:
     """Null where an already-trimmed string is a placeholder (case-insensitive exact match)."""
-    return pl.when(expr.str.to_lowercase().is_in(PLACEHOLDERS)).then(None).otherwise(expr)
+    return let(
+        expr, lambda v: pl.when(v.str.to_lowercase().is_in(PLACEHOLDERS)).then(None).otherwise(v)
+    )
 
 
 def fold(expr: pl.Expr) -> pl.Expr:
@@ -74,12 +93,21 @@ def loose(expr: pl.Expr) -> pl.Expr:
     return null_placeholders(expr.cast(pl.String).str.strip_chars())
 
 
+def ident_from_text(t: pl.Expr) -> pl.Expr:
+    """`ident` for input that already went through `text`."""
+
+    def unguard(v: pl.Expr) -> pl.Expr:
+        quoted = v.str.starts_with('="') & v.str.ends_with('"') & (v.str.len_chars() >= 3)
+        return pl.when(quoted).then(v.str.slice(2, v.str.len_chars() - 3)).otherwise(v)
+
+    s = let(t, unguard).str.strip_chars_start("='\t").str.strip_chars()
+    return null_placeholders(s)
+
+
 def ident(expr: pl.Expr) -> pl.Expr:
     """An identifier: `text` plus Excel guards stripped (`="123"`, leading `=`, `'`, tab).
 
     A float-looking id such as `1234.0` is kept as written: guessing it was an integer would
     merge ids that differ.
     """
-    s = text(expr)
-    s = s.str.replace(r'^="(.*)"$', "$1").str.replace(r"^[='\t]+", "").str.strip_chars()
-    return null_placeholders(s)
+    return ident_from_text(text(expr))
