@@ -95,8 +95,9 @@ def test_init_from_a_folder_detects_sources(tmp_path, capsys):
     (exports / "orders.csv").write_text(
         "Order Number,Customer Email,Order Date,Total\n1001,a@x.com,2025-01-01,9.00\n"
     )
-    code, out, _ = run(capsys, "init", str(tmp_path / "ws"), "--from", str(exports),
-                       "--format", "json")
+    code, out, _ = run(
+        capsys, "init", str(tmp_path / "ws"), "--from", str(exports), "--format", "json"
+    )
     assert code == 0
     payload = json.loads(out)
     assert payload["sources"][0]["table"] == "orders"
@@ -110,7 +111,9 @@ def test_python_dash_m_and_a_closed_pipe_exit_quietly(shop):
     subprocess.run([sys.executable, "-m", "crmkit", "ingest", "-w", str(shop), "-q"], check=True)
     proc = subprocess.run(
         f"{sys.executable} -m crmkit status -w {shop} --format json | head -c 10",
-        shell=True, capture_output=True, text=True,
+        shell=True,
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 0 and proc.stdout.startswith("{")
     assert "Traceback" not in proc.stderr

@@ -64,10 +64,10 @@ def _orders(ws: Workspace) -> pl.DataFrame:
 
 def test_counts_add_up_and_bad_rows_land_in_rejects_with_reasons(tmp_path):
     body = (
-        "A1,ZhangWei@Example.com,138 0013 8000,2025/1/3 14:05,\"¥1,234.00\",已完成\n"
+        'A1,ZhangWei@Example.com,138 0013 8000,2025/1/3 14:05,"¥1,234.00",已完成\n'
         "A2,li@example.com,+86 139 0000 1111,2025-13-45,10.00,已完成\n"  # bad date
         "A3,wang@example.com,,2025-02-01 10:00,-5.00,已完成\n"  # negative, not a refund
-        "A1,ZhangWei@Example.com,138 0013 8000,2025/1/3 14:05,\"¥1,234.00\",已完成\n"  # repeat
+        'A1,ZhangWei@Example.com,138 0013 8000,2025/1/3 14:05,"¥1,234.00",已完成\n'  # repeat
         "A4,zhao@example.com,,2025-02-02 09:00,20.00,已退款\n"
     )
     ws = _setup(tmp_path, {"a.csv": HEADER + body})
@@ -89,8 +89,9 @@ def test_counts_add_up_and_bad_rows_land_in_rejects_with_reasons(tmp_path):
     assert all(r for r in rejects["reason"].to_list())
     assert json.loads(rejects["raw"][0])["Order Date"] == "2025-13-45"
     manifest = ws.table("manifest").collect().row(0, named=True)
-    assert manifest["rows_read"] == manifest["rows_accepted"] + manifest["rows_rejected"] + (
-        manifest["rows_duplicate"]
+    assert (
+        manifest["rows_read"]
+        == manifest["rows_accepted"] + manifest["rows_rejected"] + (manifest["rows_duplicate"])
     )
 
 
@@ -132,16 +133,20 @@ def test_an_overlapping_export_adds_new_rows_and_updates_changed_ones(tmp_path):
         ("missing.csv", "Order No,Email\nA9,a@x.com\n", "missing_columns"),
         ("empty.csv", b"", "empty_file"),
         ("binary.csv", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "binary_file"),
-        ("latin.csv", HEADER.encode() + b"A9,\x80\x80\xff\xfe,,2025-01-01,1,completed\n",
-         "undecodable"),
+        (
+            "latin.csv",
+            HEADER.encode() + b"A9,\x80\x80\xff\xfe,,2025-01-01,1,completed\n",
+            "undecodable",
+        ),
     ],
 )
 def test_a_bad_file_is_refused_and_leaves_the_data_untouched(tmp_path, name, content, code):
     ws = _setup(tmp_path, {"good.csv": HEADER + "A1,a@x.com,,2025-01-03 10:00,5.00,completed\n"})
     ingest(ws)
     orders_before = _digest(ws)["orders.parquet"]
-    (tmp_path / "in" / name).write_bytes(content if isinstance(content, bytes) else
-                                         content.encode())
+    (tmp_path / "in" / name).write_bytes(
+        content if isinstance(content, bytes) else content.encode()
+    )
     result = ingest(ws)
     (bad,) = [f for f in result.files if f.status == "refused"]
     assert bad.reason_code == code and name in bad.path and bad.message
@@ -168,7 +173,10 @@ def test_a_file_with_only_bad_rows_is_ingested_with_every_row_rejected(tmp_path)
 
 
 def test_gbk_chinese_text_survives_intact(tmp_path):
-    text = "小票号,门店,交易时间,会员手机号,会员姓名,应收金额,状态\r\nP1,上海南京路店,2025/1/3 14:05,13800138000,张伟,88.00,已完成\r\n"
+    text = (
+        "小票号,门店,交易时间,会员手机号,会员姓名,应收金额,状态\r\n"
+        "P1,上海南京路店,2025/1/3 14:05,13800138000,张伟,88.00,已完成\r\n"
+    )
     ws = tmp_path / "ws"
     ws.mkdir()
     (ws / "crmkit.yaml").write_text("timezone: Asia/Shanghai\nphone_region: CN\n")
