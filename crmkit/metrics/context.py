@@ -35,6 +35,8 @@ def local_date(lf: pl.LazyFrame, col: str, tz: str) -> pl.Expr:
         return expr
     if isinstance(dtype, pl.Datetime) and dtype.time_zone is None:
         expr = expr.dt.replace_time_zone("UTC")
+    elif isinstance(dtype, pl.Datetime) and dtype.time_zone == tz:
+        return expr.dt.date()
     return expr.dt.convert_time_zone(tz).dt.date()
 
 
@@ -120,12 +122,14 @@ def completed_orders(shared: Shared) -> pl.LazyFrame:
     orders = shared.table("orders")
     statuses = list(shared.setting("metrics.completed_statuses"))
     zero = pl.lit(0).cast(pl.Decimal(18, 2))
-    net = pl.coalesce(
-        pl.col("net_amount"),
-        pl.col("gross_amount")
-        - pl.col("discount_amount").fill_null(zero)
-        - pl.col("refund_amount").fill_null(zero),
-    )
+    net = pl.col("net_amount")
+    if orders.select(net.null_count()).collect().item():  # derive only where needed (costly)
+        net = pl.coalesce(
+            net,
+            pl.col("gross_amount")
+            - pl.col("discount_amount").fill_null(zero)
+            - pl.col("refund_amount").fill_null(zero),
+        )
     return (
         orders.with_columns(_d=local_date(orders, "ordered_at", shared.tz), _net=net)
         .filter(pl.col("status").is_null() | pl.col("status").is_in(statuses))
@@ -139,22 +143,31 @@ def _all_facts(shared: Shared) -> pl.DataFrame:
     missing = [d for d in shared.order_dims if d not in lf.collect_schema().names()]
     if missing:
         raise Unavailable(f"orders have no {', '.join(missing)} column")
+    # Row-wise columns first, then plain sums/maxes: the group-by fast paths (several times
+    # quicker than filtered aggregations on 10M rows).
     d = pl.col("_d")
-    aggs: list[pl.Expr] = [d.min().alias("first")]
+    row: list[pl.Expr] = []
     for i, p in enumerate(shared.periods):
         inp = (d >= p.start) & (d <= p.end)
-        aggs += [
-            d.filter(d < p.start).max().alias(f"last_before{i}"),
-            d.filter(d <= p.end).max().alias(f"last_end{i}"),
-            (d <= p.end).sum().alias(f"orders_to_end{i}"),
-            inp.sum().alias(f"orders_p{i}"),
-            pl.col("_net").filter(inp).sum().alias(f"net_p{i}"),
-            pl.col("gross_amount").filter(inp).sum().alias(f"gross_p{i}"),
-            pl.col("cost_amount").filter(inp).sum().alias(f"cost_p{i}"),
-            (inp & pl.col("cost_amount").is_null()).sum().alias(f"cost_missing_p{i}"),
+        row += [
+            pl.when(d < p.start).then(d).alias(f"last_before{i}"),
+            pl.when(d <= p.end).then(d).alias(f"last_end{i}"),
+            (d <= p.end).cast(pl.UInt32).alias(f"orders_to_end{i}"),
+            inp.cast(pl.UInt32).alias(f"orders_p{i}"),
+            pl.when(inp).then(pl.col("_net")).alias(f"net_p{i}"),
+            pl.when(inp).then(pl.col("gross_amount")).alias(f"gross_p{i}"),
+            pl.when(inp).then(pl.col("cost_amount")).alias(f"cost_p{i}"),
+            (inp & pl.col("cost_amount").is_null()).cast(pl.UInt32).alias(f"cost_missing_p{i}"),
         ]
     keys = ["customer_key", *shared.order_dims]
-    return lf.group_by(keys).agg(aggs).collect()
+    names = [e.meta.output_name() for e in row]
+    aggs = [d.min().alias("first")]
+    aggs += [pl.col(n).max() if n.startswith("last_") else pl.col(n).sum() for n in names]
+    # Orders after the last period end only matter for `first`, and only when it falls after
+    # that end (not new, no orders to the end): drop them and mark such customers absent.
+    horizon = max(p.end for p in shared.periods)
+    lf = lf.filter(d <= horizon)
+    return lf.select(*keys, "_d", *row).group_by(keys).agg(aggs).collect()
 
 
 def period_facts(shared: Shared, index: int) -> pl.DataFrame:
@@ -180,7 +193,11 @@ def period_facts(shared: Shared, index: int) -> pl.DataFrame:
             *keys,
             "first",
             *(
-                pl.col(f"{c}{index}").cast(pl.Float64 if c in money else pl.Int64).alias(c)
+                # money stays exact Decimal so sums are exact; counts become Int64
+                pl.col(f"{c}{index}")
+                .cast(pl.Decimal(38, 2) if c in money else pl.Int64)
+                .fill_null(0)
+                .alias(c)
                 if c not in ("last_before", "last_end")
                 else pl.col(f"{c}{index}").alias(c)
                 for c in cols
@@ -201,7 +218,8 @@ def customer_firsts(shared: Shared) -> pl.DataFrame:
     """First completed order date per identified customer (all channels, up to as-of)."""
 
     def build() -> pl.DataFrame:
-        if not shared.order_dims:
+        horizon = max(p.end for p in shared.periods)
+        if not shared.order_dims and horizon >= shared.as_of:
             raw = shared.cached("facts:all", lambda: _all_facts(shared))
             return raw.filter(pl.col("customer_key").is_not_null()).select("customer_key", "first")
         return (
@@ -317,13 +335,21 @@ class Context:
         """The customer base for "/ customers" rates: customers active at the period end."""
         return self.cached("base", lambda: self.customers.filter(pl.col("active_end")))
 
-    def in_period(self, name: str, col: str) -> pl.LazyFrame:
-        """Rows of a table whose `col` date falls in the period (with `_d`)."""
+    def in_period(self, name: str, col: str, *, whole: bool = False) -> pl.LazyFrame:
+        """Rows of a table whose `col` date falls in the period (with `_d`).
+
+        `Unavailable` when the table's data start after the period ends (or, with `whole`,
+        after it starts): no rows there means no data, not zero.
+        """
         lf = self.table(name)
         p = self.period
-        return lf.with_columns(_d=local_date(lf, col, self.shared.tz)).filter(
-            pl.col("_d").is_between(p.start, p.end)
+        lf = lf.with_columns(_d=local_date(lf, col, self.shared.tz))
+        first = self.shared.cached(
+            f"first:{name}", lambda: lf.select(pl.col("_d").min()).collect().item()
         )
+        if first is not None and (first > p.end or (whole and first > p.start)):
+            raise Unavailable(f"{name} has no data before {first} (the period starts {p.start})")
+        return lf.filter(pl.col("_d").is_between(p.start, p.end))
 
     def rows_by(self, lf: pl.LazyFrame, what: str) -> pl.LazyFrame:
         """Row-level data (tickets, responses, events) with the customer dims attached."""

@@ -39,7 +39,7 @@ FAMILY_NAMES = {
 }
 
 
-class Unavailable(Exception):  # noqa: N818 - a result state, not a failure
+class Unavailable(Exception):
     """A metric cannot be computed from the data at hand; the message says why."""
 
 
