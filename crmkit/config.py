@@ -316,3 +316,27 @@ def validate(config: Config) -> None:
     for s in config.sources:
         if s.date_order not in (None, "ymd", "dmy", "mdy"):
             raise ConfigError(f"source {s.name}: date_order must be one of ymd, dmy, mdy")
+
+
+def adopt(config_file: Path, workspace: Path) -> Path | None:
+    """Give a new workspace its own `crmkit.yaml`: a copy of `config_file` with source paths
+    re-based, so later commands need only `-w`. Does nothing when the workspace has one."""
+    target = workspace / CONFIG_NAME
+    if target.exists():
+        return None
+    data = read_yaml(config_file)
+    for src in data.get("sources") or []:
+        base = Path(src.pop("_base_dir"))
+        path = Path(str(src["path"])).expanduser()
+        if not path.is_absolute():
+            src["path"] = os.path.relpath(base / path, workspace.resolve())
+    header = (
+        f"# Written from {config_file} on the workspace's first run; edit freely.\n"
+        "# Source paths are relative to this file. Settings: docs/config.md.\n"
+    )
+    workspace.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".yaml.tmp")
+    body = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, default_flow_style=False)
+    tmp.write_text(header + body, encoding="utf-8")
+    os.replace(tmp, target)
+    return target

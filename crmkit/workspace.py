@@ -60,6 +60,18 @@ class Workspace:
         validate(cfg)
         return cfg
 
+    def adopt_config(self) -> Path | None:
+        """On a new workspace given `config_file`, write it as the workspace's own crmkit.yaml."""
+        from crmkit.config import adopt
+
+        if self._config_file is None:
+            return None
+        written = adopt(self._config_file, self.path)
+        if written is not None:
+            self._config_file = None
+            self.__dict__.pop("config", None)
+        return written
+
     def table(self, name: str) -> pl.LazyFrame:
         """A stored table as a LazyFrame (empty, with the canonical schema, if not yet ingested)."""
         return self.warehouse.scan(name, table_schema(name))

@@ -117,3 +117,25 @@ def test_python_dash_m_and_a_closed_pipe_exit_quietly(shop):
     )
     assert proc.returncode == 0 and proc.stdout.startswith("{")
     assert "Traceback" not in proc.stderr
+
+
+def test_a_new_workspace_adopts_the_config_it_was_first_run_with(tmp_path, capsys):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "orders.csv").write_text(HEADER + "A1,a@x.com,2025-01-03 10:00,5.00,completed\n")
+    cfg = tmp_path / "conf" / "shop.yaml"
+    cfg.parent.mkdir()
+    cfg.write_text(
+        "timezone: Asia/Shanghai\nsources:\n  - name: shop\n    path: ../data/orders.csv\n"
+        "    table: orders\n    columns: {order_id: Order No, customer_email: Email,"
+        " ordered_at: Order Date, gross_amount: Total, status: Status}\n",
+        encoding="utf-8",
+    )
+    ws = tmp_path / "ws"
+    code, _, err = run(capsys, "ingest", "-w", str(ws), "--config", str(cfg))
+    assert code == 0 and "wrote" in err
+    own = (ws / "crmkit.yaml").read_text(encoding="utf-8")
+    assert "path: ../data/orders.csv" in own and "timezone: Asia/Shanghai" in own
+    # Later commands need only -w: the adopted config still finds the source (nothing new).
+    code, out, _ = run(capsys, "ingest", "-w", str(ws), "--format", "json")
+    assert code == 0 and json.loads(out)["files"][0]["status"] == "unchanged"

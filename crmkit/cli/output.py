@@ -106,7 +106,12 @@ def rich_table(
             isinstance(r.get(c), (int, float, decimal.Decimal)) and not isinstance(r.get(c), bool)
             for r in data
         )
-        table.add_column((headers or {}).get(c, c), justify="right" if numeric else "left")
+        table.add_column(
+            (headers or {}).get(c, c),
+            justify="right" if numeric else "left",
+            overflow="fold",  # wrap long paths instead of eliding them in narrow terminals
+            no_wrap=numeric,
+        )
     for r in data:
         table.add_row(*(fmt_cell(r.get(c)) for c in cols))
     return table
