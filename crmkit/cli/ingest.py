@@ -41,7 +41,7 @@ def ingest_cmd(
 
     g = resolve(ctx, workspace, config, fmt=fmt, quiet=quiet, verbose=verbose)
     ws = Workspace(g.workspace, config_file=g.config)
-    ws.config  # validate before touching the workspace
+    _ = ws.config  # validate before touching the workspace
     if (written := ws.adopt_config()) is not None:
         output.err.print(f"wrote {written} from {g.config}")
     with progress(g.quiet) as say:

@@ -52,7 +52,7 @@ def run_cmd(
         ctx, workspace, config, as_of=as_of, lang=lang, fmt=fmt, quiet=quiet, verbose=verbose
     )
     ws = Workspace(g.workspace, config_file=g.config)
-    ws.config  # validate before touching the workspace
+    _ = ws.config  # validate before touching the workspace
     if (written := ws.adopt_config()) is not None:
         output.err.print(f"wrote {written} from {g.config}")
     args = {
