@@ -193,17 +193,30 @@ def _recover(workspace: Path) -> str | None:
     return done
 
 
+_HELD: dict[Path, int] = {}  # locks this process holds, with their nesting depth
+
+
 class WorkspaceLock:
-    """An advisory lock file: released by the OS when the holder dies, so never stale."""
+    """An advisory lock file: released by the OS when the holder dies, so never stale.
+
+    Re-entrant within one process, so a step of `crmkit run` (which holds the lock for the whole
+    run) can call library functions that take it themselves.
+    """
 
     def __init__(self, workspace: Path, wait: float = 0.0) -> None:
         self.path = Path(workspace) / LOCK_NAME
         self.wait = wait
         self._fh = None
+        self._nested = False
 
     def __enter__(self) -> WorkspaceLock:
         import fcntl
 
+        key = self.path.resolve()
+        if _HELD.get(key):
+            _HELD[key] += 1
+            self._nested = True
+            return self
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fh = open(self.path, "a+", encoding="utf-8")
         deadline = time.monotonic() + self.wait
@@ -229,11 +242,17 @@ class WorkspaceLock:
         )
         fh.flush()
         self._fh = fh
+        _HELD[key] = 1
         return self
 
     def __exit__(self, *exc: object) -> None:
         import fcntl
 
+        key = self.path.resolve()
+        _HELD[key] = _HELD.get(key, 1) - 1
+        if self._nested:
+            return
+        _HELD.pop(key, None)
         if self._fh is not None:
             self._fh.truncate(0)
             fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)

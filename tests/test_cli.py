@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from crmkit.cli.main import main
-from crmkit.warehouse import WorkspaceLock
+from tests.lockholder import lock_held_elsewhere
 
 HEADER = "Order No,Email,Order Date,Total,Status\n"
 
@@ -68,7 +68,7 @@ def test_config_errors_exit_2(tmp_path, capsys):
 
 
 def test_a_locked_workspace_exits_75(shop, capsys):
-    with WorkspaceLock(shop):
+    with lock_held_elsewhere(shop):
         code, _, err = run(capsys, "ingest", "-w", str(shop))
     assert code == 75 and "locked" in err
 

@@ -10,6 +10,7 @@ from polars.testing import assert_frame_equal
 
 from crmkit.errors import LockedError
 from crmkit.warehouse import Warehouse, WorkspaceLock
+from tests.lockholder import lock_held_elsewhere
 
 
 def _write(wh: Warehouse, run: str, **tables: pl.DataFrame) -> None:
@@ -76,13 +77,29 @@ def test_recover_drops_an_unmarked_staging_folder_and_keeps_the_live_warehouse(t
 
 
 def test_a_second_writer_is_refused_with_exit_code_75(tmp_path):
-    with WorkspaceLock(tmp_path), pytest.raises(LockedError) as info:
-        with WorkspaceLock(tmp_path, wait=0.3):
+    with lock_held_elsewhere(tmp_path) as pid:
+        with pytest.raises(LockedError) as info, WorkspaceLock(tmp_path, wait=0.3):
             pass
-    assert info.value.exit_code == 75
-    assert "pid" in info.value.message
-    with WorkspaceLock(tmp_path):  # released: can be taken again
+        assert info.value.exit_code == 75
+        assert f"pid {pid}" in info.value.message
+    with WorkspaceLock(tmp_path):  # released when its holder died: never stale
         pass
+
+
+def test_the_lock_is_reentrant_within_a_process_but_not_across_processes(tmp_path):
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; from crmkit.warehouse import WorkspaceLock; from crmkit.errors import "
+        "LockedError\ntry:\n    WorkspaceLock(sys.argv[1]).__enter__()\nexcept LockedError:\n"
+        "    sys.exit(75)"
+    )
+    with WorkspaceLock(tmp_path), WorkspaceLock(tmp_path):  # a step inside `crmkit run`
+        other = subprocess.run([sys.executable, "-c", probe, str(tmp_path)])
+        assert other.returncode == 75
+    other = subprocess.run([sys.executable, "-c", probe, str(tmp_path)])
+    assert other.returncode == 0  # fully released after the outer exit
 
 
 def test_missing_table_scans_as_empty_with_the_given_schema(tmp_path):

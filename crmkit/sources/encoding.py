@@ -2,8 +2,10 @@
 
 Exports arrive as UTF-8 (with or without a BOM), GB18030/GBK (Chinese Excel), or UTF-16 with a
 BOM (Google Ads "Excel CSV"), sometimes gzipped. polars scans UTF-8 only, so every other file is
-transcoded once, in chunks, to a temporary UTF-8 file. Detection is by strict decoding, never by
-guessing, so a file is either read exactly or rejected with the offset of its first bad byte.
+transcoded once, in chunks, to a temporary UTF-8 file. Detection is by strict decoding (in the
+order UTF-8 BOM / UTF-16 BOM, UTF-8, GB18030), plus a check that a GB18030 decode yields common
+Chinese, so a file is read exactly or rejected with the offset of its first bad byte: never
+silent mojibake.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ import numpy as np
 from crmkit.errors import InputFileError, UsageError
 
 CHUNK = 4 << 20  # bytes per read when streaming a whole file
-AUTO_ORDER = ("utf-8-sig", "utf-8", "gb18030", "utf-16")
 GZIP_MAGIC = b"\x1f\x8b"
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (b"\xfe\xff", "utf-16"))
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
@@ -282,12 +283,14 @@ def prepare_full(path: Path, encoding: str = "auto") -> TextSource:
     UTF-16 and any explicit non-UTF-8 encoding go to a cached temporary UTF-8 copy.
     """
     gz = is_gzip(path)
+    if encoding == "auto":
+        with open_bytes(path) as f:
+            encoding = bom_encoding(f.read(4)) or "auto"
     if encoding != "auto":
-        return _full_as(path, encoding, gz, guessed=False)
-    with open_bytes(path) as f:
-        bom = bom_encoding(f.read(4))
-    if bom is not None:
-        return _full_as(path, bom, gz, guessed=False)
+        try:
+            return _full_as(path, encoding, gz, guessed=False)
+        except DecodeFailure as e:
+            raise undecodable_error(path, [e]) from None
     failures: list[DecodeFailure] = []
     for candidate in ("utf-8", "gb18030"):
         try:
@@ -375,12 +378,14 @@ def prepare_sample(path: Path, encoding: str, max_records: int) -> TextSource:
     Only the needed prefix is read and decoded, so sampling a 350 MB file stays fast. Records
     are counted by quote parity per line, so a quoted field spanning lines is never cut.
     """
+    if encoding == "auto":
+        with open_bytes(path) as f:
+            encoding = bom_encoding(f.read(4)) or "auto"
     if encoding != "auto":
-        return _sample_as(path, encoding, max_records, guessed=False)
-    with open_bytes(path) as f:
-        bom = bom_encoding(f.read(4))
-    if bom is not None:
-        return _sample_as(path, bom, max_records, guessed=False)
+        try:
+            return _sample_as(path, encoding, max_records, guessed=False)
+        except DecodeFailure as e:
+            raise undecodable_error(path, [e]) from None
     failures: list[DecodeFailure] = []
     for candidate in ("utf-8", "gb18030"):
         try:

@@ -11,18 +11,21 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
-import io
 import zipfile
 import zlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 import polars as pl
 
 from crmkit.errors import InputFileError, UsageError
 from crmkit.sources import encoding as enc
+
+if TYPE_CHECKING:
+    from fastexcel import ExcelReader
 
 LINE = "__line"
 DELIMITERS = (",", "\t", ";", "|")
@@ -33,6 +36,7 @@ SNIFF_CHARS = 256 << 10  # characters of text read for sniffing
 MAX_SNIFF_CHARS = 64 << 20  # the sample grows up to this when the first records are huge
 _DELIMITER_ALIASES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
 _MIDNIGHT = r"^(\d{4}-\d{2}-\d{2}) 00:00:00$"
+_DAY_ZERO = r"^1899-12-3[01] (\d{2}:\d{2}:\d{2}(?:\.\d+)?)$"
 # Python's csv module refuses fields over 128 KB by default; exports can hold longer ones.
 csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
 
@@ -81,6 +85,7 @@ def read_file(
     """
     path = Path(path)
     _check_path(path)
+    encoding = enc.normalize_encoding(encoding or "auto")  # None from an unset config field
     if skip_rows is not None and skip_rows < 0:
         raise UsageError(f"skip_rows must be 0 or more, got {skip_rows}")
     if n_rows is not None and n_rows < 0:
@@ -141,7 +146,7 @@ def detect_format(path: Path, *, encoding: str = "auto") -> str:
     return "csv"
 
 
-def _read_gzip_head(path: Path, f: io.BufferedIOBase) -> bytes:
+def _read_gzip_head(path: Path, f: BinaryIO) -> bytes:
     """The first 8 KB of a gzip member, or an `unreadable` error for a corrupt archive."""
     try:
         return f.read(8192)
@@ -180,7 +185,7 @@ def _check_binary(path: Path, head: bytes, encoding: str, prefix: str) -> None:
             f"the file is a {prefix}Parquet/Excel file",
             "decompress it first; only CSV/TSV text can be read gzipped",
         )
-    explicit_wide = encoding.lower().replace("_", "-").startswith(("utf-16", "utf-32"))
+    explicit_wide = encoding.startswith(("utf-16", "utf-32"))
     nul = head.find(b"\x00")
     if nul >= 0 and enc.bom_encoding(head) != "utf-16" and not explicit_wide:
         raise _error(
@@ -219,8 +224,7 @@ def _read_delimited(
     n_rows: int | None,
 ) -> ReadResult:
     """Scan a delimited text file lazily after detecting encoding, delimiter and header."""
-    wanted = enc.normalize_encoding(encoding or "auto")
-    source = _text_source(path, wanted, skip_rows, n_rows)
+    source = _text_source(path, encoding, skip_rows, n_rows)
     size = SNIFF_CHARS
     while True:
         sample, sample_complete = _text_head(source.path, size)
@@ -476,8 +480,7 @@ def _read_workbook(
             raise _error(path, "empty_file", "every sheet of the workbook is empty", "export again")
         return found
     result = _read_sheet(book, path, _sheet_name(path, names, sheet), skip_rows, n_rows)
-    assert result is not None
-    return [result]
+    return [result] if result is not None else []  # None only happens with all_sheets
 
 
 def _sheet_name(path: Path, names: list[str], sheet: str | int | None) -> str:
@@ -497,7 +500,7 @@ def _sheet_name(path: Path, names: list[str], sheet: str | int | None) -> str:
 
 
 def _read_sheet(
-    book: object,
+    book: ExcelReader,
     path: Path,
     name: str,
     skip_rows: int | None,
@@ -508,9 +511,7 @@ def _read_sheet(
     """One sheet as strings; None for an empty sheet when reading all sheets."""
     limit = None if n_rows is None else (skip_rows or HEADER_SCAN) + n_rows + 64
     try:
-        sheet = book.load_sheet(  # type: ignore[attr-defined]
-            name, header_row=None, dtypes="string", skip_rows=0, n_rows=limit
-        )
+        sheet = book.load_sheet(name, header_row=None, dtypes="string", skip_rows=0, n_rows=limit)
         raw = pl.DataFrame(sheet)
     except Exception as e:
         raise _unreadable(path, f"sheet {name!r}", e) from None
@@ -547,8 +548,13 @@ def _read_sheet(
 
 
 def _excel_text(col: pl.Expr) -> pl.Expr:
-    """Cell text as polars would compare it: "" as null, midnight datetimes as plain dates."""
-    return pl.when(col == "").then(None).otherwise(col.str.replace(_MIDNIGHT, "$1"))
+    """Cell text as the sheet shows it: "" as null, midnight datetimes as dates, times as times.
+
+    Excel stores both as day numbers: a date cell is a datetime at 00:00:00 and a time-only
+    cell is a datetime on day 0 (1899-12-31 in calamine's rendering).
+    """
+    text = col.str.replace(_MIDNIGHT, "$1").str.replace(_DAY_ZERO, "$1")
+    return pl.when(col == "").then(None).otherwise(text)
 
 
 def _join_cells(row: Sequence[str | None]) -> str:

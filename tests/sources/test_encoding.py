@@ -115,9 +115,10 @@ def test_prepare_full_gzip_goes_to_a_temp_copy(tmp_path: Path) -> None:
 def test_explicit_encoding_is_strict(tmp_path: Path) -> None:
     path = tmp_path / "a.csv"
     path.write_bytes(b"id,name\n1,\xd5\xc5\n")  # 张 in GBK at offset 10
-    with pytest.raises(enc.DecodeFailure) as info:
+    with pytest.raises(InputFileError) as info:
         enc.prepare_full(path, "utf-8")
-    assert info.value.offset == 10
+    assert info.value.reason_code == "undecodable"
+    assert "not UTF-8 (invalid byte 0xd5 at offset 10)" in info.value.message
     assert enc.prepare_full(path, "gbk").path.read_text(encoding="utf-8") == "id,name\n1,张\n"
 
 

@@ -552,3 +552,26 @@ def test_header_longer_than_the_sniff_sample(tmp_path: Path) -> None:
     result, df = read_one(write(tmp_path, "f.csv", text.encode()))
     assert result.headers == [long_name, "id"]
     assert df.row(0) == ("v", "1", 2)
+
+
+def test_explicit_wrong_encoding_is_an_input_error(tmp_path: Path) -> None:
+    path = write(tmp_path, "f.csv", "姓名\n张三\n".encode("gbk"))  # 0xd0 at offset 0
+    with pytest.raises(InputFileError) as info:
+        read_file(path, encoding="utf-8")
+    assert info.value.reason_code == "undecodable"
+    assert "not UTF-8 (invalid byte 0xd0 at offset 0)" in info.value.message
+    with pytest.raises(UsageError, match="unknown encoding"):
+        read_file(path, encoding="no-such-codec")
+
+
+def test_xlsx_time_only_and_error_cells(tmp_path: Path) -> None:
+    path = tmp_path / "times.xlsx"
+    workbook = xlsxwriter.Workbook(path)
+    sheet = workbook.add_worksheet()
+    sheet.write_row(0, 0, ["时间", "比率"])
+    time_fmt = workbook.add_format({"num_format": "hh:mm:ss"})
+    sheet.write_datetime(1, 0, dt.datetime(1899, 12, 31, 13, 4, 5), time_fmt)  # day 0
+    sheet.write_formula(1, 1, "=1/0", None, "#DIV/0!")
+    workbook.close()
+    _, df = read_one(path)
+    assert df.rows() == [("13:04:05", None, 2)]
