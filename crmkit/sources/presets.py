@@ -15,8 +15,8 @@ from typing import Any
 
 import yaml
 
-from crmkit.resources import configs_dir
 from crmkit.errors import ConfigError, UsageError
+from crmkit.resources import configs_dir
 from crmkit.schema import SOURCE_TABLES
 from crmkit.sources.synonyms import clean_header, header_key
 
