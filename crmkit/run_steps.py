@@ -1,0 +1,96 @@
+"""The analysis steps of `crmkit run` after ingest: metrics, segments, CLV and reports.
+
+Each step reads the `run:` settings (documented in `crmkit.run`) and records what it did in its
+`StepResult`: row counts, files written (with sha256), and problems that make the run exit 1
+(missed targets). A step that cannot run for lack of data is a failure with the reason, except
+CLV, whose thin-data refusal is expected on young shops and is recorded as a warning.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from crmkit.run import RunContext, Step, StepResult, file_output
+
+DEFAULT_PERIODS = ["last-90d"]
+DEFAULT_SEGMENTS = ["rfm", "tiers", "lifecycle"]
+DEFAULT_REPORTS = ["html", "xlsx", "md"]
+
+
+def _periods(ctx: RunContext) -> list[str]:
+    periods = ctx.settings.get("periods") or DEFAULT_PERIODS
+    return [str(p) for p in (periods if isinstance(periods, list) else [periods])]
+
+
+def _out_dir(ctx: RunContext) -> Path:
+    out = Path(ctx.settings.get("out_dir") or "reports")
+    return out if out.is_absolute() else ctx.ws.path / out
+
+
+def _write_json(path: Path, payload: dict[str, Any]) -> Path:
+    """Write JSON atomically with owner-only permissions (outputs may describe customers)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(payload, indent=2, ensure_ascii=False, default=str), "utf-8")
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+    return path
+
+
+def step_metrics(ctx: RunContext, res: StepResult) -> None:
+    """Compute every metric for each configured period and check the targets."""
+    from crmkit.metrics.engine import compute_result
+
+    compare = ctx.settings.get("compare", "previous")
+    for period in _periods(ctx):
+        result = compute_result(
+            ctx.ws.tables(), ctx.ws.config, period, compare=compare, as_of=ctx.as_of
+        )
+        doc = result.to_document()
+        label = doc["period"]["label"]
+        path = _write_json(ctx.ws.path / "runs" / ctx.run_id / f"metrics-{period}.json", doc)
+        res.outputs.append(file_output(path, "metrics"))
+        res.rows[f"metrics {label}"] = result.frame.height
+        for row in result.targets_missed.to_dicts():
+            target = row["target_min"] if row["target_min"] is not None else row["target_max"]
+            bound = "min" if row["target_min"] is not None else "max"
+            res.problems.append(
+                f"target missed: {row['metric']} = {row['value']:.4g} ({bound} {target}) in {label}"
+            )
+        ctx.results.setdefault("metrics", {})[period] = result
+
+
+def step_segment(ctx: RunContext, res: StepResult) -> None:
+    """Segment the customers with each configured method and record the memberships."""
+    from crmkit.segment import segment_workspace
+
+    methods = ctx.settings.get("segments") or DEFAULT_SEGMENTS
+    for method in methods:
+        result = segment_workspace(
+            ctx.ws, method, as_of=ctx.as_of, record=True, run_id=ctx.run_id, profiles=False
+        )
+        res.rows[f"{method} customers"] = result.members.height
+        ctx.results.setdefault("segment", {})[method] = result
+
+
+def step_report(ctx: RunContext, res: StepResult) -> None:
+    """Write the reports for the report period in every configured format."""
+    from crmkit.report import build_report, write_report
+
+    period = ctx.settings.get("report_period") or _periods(ctx)[0]
+    lang = ctx.settings.get("lang", "en")
+    formats = ctx.settings.get("reports") or DEFAULT_REPORTS
+    data = build_report(ctx.ws, period=period, as_of=ctx.as_of, lang=lang)
+    for fmt in formats:
+        path = write_report(data, _out_dir(ctx) / f"report-{period}.{fmt}")
+        res.outputs.append(file_output(path, f"report:{fmt}"))
+
+
+STEPS: dict[str, Step] = {
+    "metrics": step_metrics,
+    "segment": step_segment,
+    "report": step_report,
+}
