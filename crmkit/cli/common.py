@@ -130,4 +130,7 @@ def resolve(
         verbose=verbose,
     )
     root.obj = g
+    from crmkit.cli.output import configure
+
+    configure(quiet=g.quiet, verbose=g.verbose)
     return g
