@@ -1,8 +1,9 @@
 """Per-customer purchase facts (recency, frequency, monetary, tenure, profit) as of a date.
 
-Every segmentation starts here. A purchase is an order with status `completed` or
-`partially_refunded` and a customer key; walk-in orders (null key) are ignored. Days are whole
-calendar days in the workspace time zone: an order placed on the as-of date has recency 0.
+Every segmentation starts here. A purchase is an order with a customer key and status
+`completed` or `partially_refunded` (`metrics.completed_statuses`; no status counts as
+completed); walk-in orders (null key) are ignored. Days are whole calendar days in the
+workspace time zone: an order placed on the as-of date has recency 0.
 """
 
 from __future__ import annotations
@@ -48,8 +49,15 @@ def window_start(as_of: dt.date, window: str | None) -> dt.date | None:
     return first_out + dt.timedelta(days=1)
 
 
-def purchases(orders: pl.LazyFrame, as_of: dt.date, timezone: str = "UTC") -> pl.LazyFrame:
-    """Purchases up to and including `as_of`: customer_key, order_id, source, day, net, cost."""
+def purchases(
+    orders: pl.LazyFrame,
+    as_of: dt.date,
+    timezone: str = "UTC",
+    statuses: tuple[str, ...] = PURCHASE_STATUSES,
+) -> pl.LazyFrame:
+    """Purchases up to and including `as_of`: customer_key, order_id, source, day, net, cost.
+
+    An order without a status counts as completed (as in the metrics)."""
     cols = orders.collect_schema().names()
     cost = pl.col("cost_amount") if "cost_amount" in cols else pl.lit(None, dtype=MONEY)
     source = pl.col("source") if "source" in cols else pl.lit(None, dtype=pl.String)
@@ -57,7 +65,7 @@ def purchases(orders: pl.LazyFrame, as_of: dt.date, timezone: str = "UTC") -> pl
     return (
         orders.filter(
             pl.col("customer_key").is_not_null()
-            & pl.col("status").is_in(PURCHASE_STATUSES)
+            & (pl.col("status").is_in(list(statuses)) | pl.col("status").is_null())
             & pl.col("ordered_at").is_not_null()
         )
         .select(
@@ -65,7 +73,13 @@ def purchases(orders: pl.LazyFrame, as_of: dt.date, timezone: str = "UTC") -> pl
             pl.col("order_id"),
             source.alias("source"),
             channel.alias("channel"),
-            pl.col("ordered_at").dt.convert_time_zone(timezone).dt.date().alias("day"),
+            (
+                pl.col("ordered_at")
+                if timezone == "UTC"
+                else pl.col("ordered_at").dt.convert_time_zone(timezone)
+            )
+            .dt.date()
+            .alias("day"),
             pl.col("net_amount").cast(MONEY).fill_null(0).alias("net"),
             cost.cast(MONEY).alias("cost"),
         )
@@ -79,6 +93,7 @@ def customer_facts(
     *,
     window: str | None = None,
     timezone: str = "UTC",
+    statuses: tuple[str, ...] = PURCHASE_STATUSES,
 ) -> pl.LazyFrame:
     """One row per purchasing customer with R, F, M in the window plus all-history facts.
 
@@ -87,19 +102,28 @@ def customer_facts(
     A customer without a purchase in the window keeps `in_window = False` (RFM skips them).
     """
     start = window_start(as_of, window)
-    inside = pl.lit(True) if start is None else pl.col("day") >= start
-    p = purchases(orders, as_of, timezone)
+    p = purchases(orders, as_of, timezone, statuses)
+    if start is None:  # all history: no filtered aggregations (much cheaper)
+        in_window = [
+            pl.col("day").max().alias("last_order"),
+            pl.len().cast(pl.Int64).alias("frequency"),
+            pl.col("net").sum().alias("monetary"),
+        ]
+    else:
+        inside = pl.col("day") >= start
+        in_window = [
+            pl.col("day").filter(inside).max().alias("last_order"),
+            inside.sum().cast(pl.Int64).alias("frequency"),
+            pl.col("net").filter(inside).sum().alias("monetary"),
+        ]
     facts = p.group_by("customer_key").agg(
-        pl.col("day").filter(inside).max().alias("last_order"),
+        *in_window,
         pl.col("day").min().alias("first_order"),
         pl.col("day").max().alias("last_order_all"),
-        inside.sum().cast(pl.Int64).alias("frequency"),
-        pl.col("net").filter(inside).sum().alias("monetary"),
         pl.len().cast(pl.Int64).alias("orders_all"),
         pl.col("net").sum().alias("revenue_all"),
         (pl.col("net") - pl.col("cost")).sum().alias("profit_all"),
         pl.col("cost").is_null().all().alias("_no_cost"),
-        pl.col("day").n_unique().cast(pl.Int64).alias("purchase_days"),
     )
     return facts.select(
         "customer_key",
@@ -112,22 +136,35 @@ def customer_facts(
         (pl.lit(as_of) - pl.col("first_order")).dt.total_days().alias("tenure_days"),
         "orders_all",
         "revenue_all",
-        "purchase_days",
         pl.col("last_order").is_not_null().alias("in_window"),
     ).sort("customer_key")
 
 
 def inter_purchase_days(
-    orders: pl.LazyFrame, as_of: dt.date, timezone: str = "UTC"
+    orders: pl.LazyFrame,
+    as_of: dt.date,
+    timezone: str = "UTC",
+    statuses: tuple[str, ...] = PURCHASE_STATUSES,
 ) -> pl.LazyFrame:
-    """Days between consecutive purchase days of the same customer (same-day orders are one)."""
-    days = purchases(orders, as_of, timezone).select("customer_key", "day").unique()
+    """Days between consecutive purchase days of the same customer (same-day orders are one).
+
+    Returns customer_key, gap_days. Sorted by (customer, day), a gap is the day difference to
+    the previous row of the same customer; zero gaps (another order the same day) are dropped.
+    """
+    days = purchases(orders, as_of, timezone, statuses).select("customer_key", "day")
     return (
         days.sort("customer_key", "day")
         .select(
-            (pl.col("day") - pl.col("day").shift(1).over("customer_key"))
-            .dt.total_days()
-            .alias("gap_days")
+            "customer_key",
+            (pl.col("day") - pl.col("day").shift(1)).dt.total_days().alias("gap_days"),
+            (pl.col("customer_key") == pl.col("customer_key").shift(1)).alias("_same"),
         )
-        .drop_nulls()
+        .filter(pl.col("_same") & (pl.col("gap_days") > 0))
+        .select("customer_key", "gap_days")
     )
+
+
+def typical_gaps(gaps: pl.LazyFrame) -> pl.LazyFrame:
+    """Each repeat customer's median gap (customer_key, gap_days): one value per customer, so
+    the frequent buyers who make most of the gaps do not dominate the lifecycle windows."""
+    return gaps.group_by("customer_key").agg(pl.col("gap_days").median()).sort("customer_key")

@@ -46,7 +46,7 @@ def rfm_segments(facts: pl.DataFrame, opts: RfmOptions) -> tuple[pl.DataFrame, d
 
         raise ConfigError(
             f"segment map {m.name} is defined for scores 1–{m.scores}, not 1–{opts.scores}",
-            hint="pass --scores to match the map, or a map for this scale (rfm10 for 5, rfm3 for 3)",
+            hint="pass --scores to match the map, or use a map for this scale (rfm10: 5, rfm3: 3)",
         )
     scored = facts.filter(pl.col("in_window")) if "in_window" in facts.columns else facts
     cuts: dict[str, Cuts] = {}
@@ -59,9 +59,9 @@ def rfm_segments(facts: pl.DataFrame, opts: RfmOptions) -> tuple[pl.DataFrame, d
         "monetary",
         *(score_expr(col, cuts[d], opts.scores, f"{d}_score") for d, col in _COLUMNS.items()),
     ).with_columns(
-        pl.concat_str(
-            [pl.col(f"{d}_score").cast(pl.String) for d in _COLUMNS], separator=""
-        ).alias("rfm")
+        pl.concat_str([pl.col(f"{d}_score").cast(pl.String) for d in _COLUMNS], separator="").alias(
+            "rfm"
+        )
     )
     settings: dict[str, Any] = {
         "scores": opts.scores,

@@ -110,12 +110,12 @@ def _num(x: float) -> str:
 
 def quantile_cuts(values: pl.Series, n: int) -> tuple[float, ...]:
     """The i/n value quantiles, i = 1..n−1 (linear interpolation at position (N−1)·q, like
-    numpy's default). Duplicates are kept: with heavy ties several cuts coincide and the scores
-    between them are simply not used, so equal values always share one score."""
+    numpy's default), rounded to 6 decimals. Duplicates are kept: with heavy ties several cuts
+    coincide and the scores between them are simply not used, so equal values share a score."""
     v = values.cast(pl.Float64).drop_nulls()
     if v.len() == 0:
         return ()
-    return tuple(float(v.quantile(i / n, interpolation="linear")) for i in range(1, n))
+    return tuple(round(float(v.quantile(i / n, interpolation="linear")), 6) for i in range(1, n))
 
 
 def compute_cuts(values: pl.Series, n: int, spec: ScoreSpec, name: str) -> Cuts:
