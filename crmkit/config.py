@@ -78,6 +78,7 @@ SOURCE_KEYS = {
     "skip_rows",
     "status_map",
     "constants",
+    "derive",
 }
 
 
@@ -102,6 +103,7 @@ class SourceConfig:
     skip_rows: int | None = None
     status_map: dict[str, str] = field(default_factory=dict)
     constants: dict[str, Any] = field(default_factory=dict)
+    derive: dict[str, Any] = field(default_factory=dict)
 
     def files(self) -> list[Path]:
         """The files this source names now: a path, a folder (every file in it) or a glob."""

@@ -18,6 +18,7 @@ from crmkit.warehouse import Warehouse
 _DERIVED: dict[str, pl.Schema] = {
     "rejects": schema.REJECTS_SCHEMA,
     "manifest": schema.MANIFEST_SCHEMA,
+    "customer_records": schema.CUSTOMERS.polars_schema(),
 }
 
 # Columns that carry the time of a row, per table (for the data's date range and `as_of`).
@@ -118,4 +119,8 @@ def table_schema(name: str) -> pl.Schema | None:
     """The stored schema of a table, when crmkit declares one."""
     if name in schema.SOURCE_TABLES:
         return schema.SOURCE_TABLES[name].polars_schema()
+    if name == "segment_history":
+        from crmkit.segment.history import HISTORY_SCHEMA
+
+        return HISTORY_SCHEMA
     return _DERIVED.get(name)

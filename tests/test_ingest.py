@@ -212,3 +212,23 @@ def test_a_killed_run_leaves_the_previous_warehouse(tmp_path):
             outcomes.add("new")
             break
     assert outcomes  # every attempt ended in one of the two consistent states
+
+
+def test_derive_fills_a_column_from_a_pattern_in_another(tmp_path):
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "crmkit.yaml").write_text(
+        "sources:\n  - name: lines\n    path: ../lines.csv\n    table: order_lines\n"
+        "    columns: {order_id: Order, product_id: SKU, quantity: Qty, line_amount: Amount,"
+        " category: Category}\n"
+        "    derive: {category: {from: product_id, pattern: '^([A-Z]+)-'}}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "lines.csv").write_text(
+        "Order,SKU,Qty,Amount,Category\nA1,TEA-001,1,5.00,\nA1,CUP-9,2,8.00,Gifts\nA2,x1,1,1.00,\n",
+        encoding="utf-8",
+    )
+    ingest(Workspace(ws))
+    lines = Workspace(ws).table("order_lines").sort("source_line").collect()
+    # Filled from the SKU where empty; a given category wins; no match leaves it empty.
+    assert lines["category"].to_list() == ["TEA", "Gifts", None]

@@ -31,6 +31,8 @@ def to_jsonable(value: Any) -> Any:
     """Convert polars/Python values to what `json` accepts, losslessly where it matters."""
     if isinstance(value, pl.DataFrame):
         return [to_jsonable(r) for r in value.to_dicts()]
+    if isinstance(value, pl.Series):  # list cells arrive as Series in map_elements
+        return [to_jsonable(v) for v in value.to_list()]
     if isinstance(value, Mapping):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -55,9 +55,6 @@ DEFAULTS: dict[str, Any] = {
         ],
         "email_domains": [
             "test.com",
-            "example.com",
-            "example.org",
-            "example.net",
             "mailinator.com",
             "none.com",
             "noemail.com",
@@ -105,6 +102,9 @@ DEFAULTS: dict[str, Any] = {
             "surname_birth",
             "birth_postcode",
             "address_postcode",
+            "given_postcode",
+            "surname_address",
+            "given_address",
         ],
         "max_block_size": 60,  # blocks larger than this are skipped (reported)
         "max_contact_block_size": 400,
@@ -114,11 +114,16 @@ DEFAULTS: dict[str, Any] = {
         "strict": 0.999,  # links at or above this hold a cluster together
         "name_compatible": 0.88,  # Jaro-Winkler on romanised names for the deterministic rules
         "name_conflict": 0.70,  # below this two present names veto a link without corroboration
-        "max_cluster_records": 100,  # a bigger cluster is re-split, weakest links first
+        "max_cluster_records": 100,
+        # weak links join 3+ groups only if this share of their pairs link directly (1: all)
+        "min_density": 1.0,
+        # a record with only a name (no usable contact, birth date or address) joins the only
+        # customer with that name
+        "unique_name_attach": True,  # a bigger cluster is re-split, weakest links first
     },
     "model": {
         "em_iterations": 25,
-        "u_sample_pairs": 200_000,
+        "u_sample_pairs": 100_000,
         "seed": 42,
         "max_weight": 16.0,
         "prior": None,  # fixed prior match probability among candidate pairs (None: EM estimate)

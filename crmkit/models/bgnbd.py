@@ -20,27 +20,27 @@ def loglik(params: np.ndarray, data: Sequence[np.ndarray]) -> tuple[np.ndarray, 
     """Per-row log-likelihood of (x, t_x, T) and its exact gradient wrt (r, alpha, a, b)."""
     r, alpha, a, b = (float(p) for p in params)
     x, tx, T = data
+    # terms that depend on x only are computed once per distinct x (few) and broadcast
+    xu, inv = np.unique(x, return_inverse=True)
+    common = (gammaln(r + xu) - gammaln(r) + betaln(a, b + xu) - betaln(a, b))[inv]
+    psi_rx = digamma(r + xu)[inv]
+    psi_abx = digamma(a + b + xu)[inv]
+    psi_bx = digamma(b + xu)[inv]
     has = x > 0
     bx1 = np.where(has, b + x - 1.0, 1.0)
-    common = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + betaln(a, b + x) - betaln(a, b)
-    t1 = -(r + x) * np.log(alpha + T)
-    t2 = np.where(has, np.log(a) - np.log(bx1) - (r + x) * np.log(alpha + tx), -np.inf)
+    log_at = np.log(alpha + T)
+    log_atx = np.log(alpha + tx)
+    t1 = -(r + x) * log_at
+    t2 = np.where(has, np.log(a) - np.log(bx1) - (r + x) * log_atx, -np.inf)
     mix = np.logaddexp(t1, t2)
     w1 = np.exp(t1 - mix)
     w2 = np.exp(t2 - mix)
     grad = np.empty((x.shape[0], 4))
-    grad[:, 0] = (
-        digamma(r + x)
-        - digamma(r)
-        + np.log(alpha)
-        - w1 * np.log(alpha + T)
-        - w2 * np.log(alpha + tx)
-    )
+    grad[:, 0] = psi_rx - digamma(r) + np.log(alpha) - w1 * log_at - w2 * log_atx
     grad[:, 1] = r / alpha - (r + x) * (w1 / (alpha + T) + w2 / (alpha + tx))
-    psi_abx = digamma(a + b + x)
     grad[:, 2] = digamma(a + b) - psi_abx + w2 / a
-    grad[:, 3] = digamma(b + x) - psi_abx - digamma(b) + digamma(a + b) - w2 / bx1
-    return common + mix, grad
+    grad[:, 3] = psi_bx - psi_abx - digamma(b) + digamma(a + b) - w2 / bx1
+    return common + r * np.log(alpha) + mix, grad
 
 
 def p_alive(params: dict[str, float], x: np.ndarray, tx: np.ndarray, T: np.ndarray) -> np.ndarray:
@@ -52,6 +52,17 @@ def p_alive(params: dict[str, float], x: np.ndarray, tx: np.ndarray, T: np.ndarr
     return np.where(has, expit(-log_odds), 1.0)
 
 
+def expected_if_alive(
+    params: dict[str, float], x: np.ndarray, T: np.ndarray, t: float | np.ndarray
+) -> np.ndarray:
+    """Expected purchases in (T, T + t] for a customer alive at T; depends on (x, T) only."""
+    r, alpha, a, b = (params[n] for n in PARAM_NAMES)
+    z = t / (alpha + T + t)
+    # (1-z)^(r+x) 2F1(r+x, b+x; a+b+x-1; z) == (1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z)
+    tail = np.exp((a - 1.0) * np.log1p(-z)) * hyp2f1(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z)
+    return (a + b + x - 1.0) / (a - 1.0) * (1.0 - tail)
+
+
 def expected_purchases(
     params: dict[str, float],
     x: np.ndarray,
@@ -60,11 +71,7 @@ def expected_purchases(
     t: float | np.ndarray,
 ) -> np.ndarray:
     """Expected repeat purchases in (T, T + t] given (x, t_x, T) (FHL 2005 eq. 10)."""
-    r, alpha, a, b = (params[n] for n in PARAM_NAMES)
-    z = t / (alpha + T + t)
-    # (1-z)^(r+x) 2F1(r+x, b+x; a+b+x-1; z) == (1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z)
-    tail = np.exp((a - 1.0) * np.log1p(-z)) * hyp2f1(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z)
-    return (a + b + x - 1.0) / (a - 1.0) * (1.0 - tail) * p_alive(params, x, tx, T)
+    return expected_if_alive(params, x, T, t) * p_alive(params, x, tx, T)
 
 
 def initial(x: np.ndarray, tx: np.ndarray, T: np.ndarray, w: np.ndarray) -> list[float]:

@@ -17,20 +17,18 @@ def loglik(params: np.ndarray, data: Sequence[np.ndarray]) -> tuple[np.ndarray, 
     """Per-row log-density of mean spend m given x repeat purchases, with exact gradient."""
     p, q, g = (float(v) for v in params)
     x, m = data
+    # gamma-function terms depend on x only: once per distinct x, then broadcast
+    xu, inv = np.unique(x, return_inverse=True)
+    lg = (gammaln(p * xu + q) - gammaln(p * xu))[inv]
+    psi = digamma(p * xu + q)[inv]
+    psi_px = digamma(p * xu)[inv]
     px = p * x
+    log_m = np.log(m)
+    log_x = np.log(x)
     log_den = np.log(g + m * x)
-    ll = (
-        gammaln(px + q)
-        - gammaln(px)
-        - gammaln(q)
-        + q * np.log(g)
-        + (px - 1.0) * np.log(m)
-        + px * np.log(x)
-        - (px + q) * log_den
-    )
-    psi = digamma(px + q)
+    ll = lg - gammaln(q) + q * np.log(g) + (px - 1.0) * log_m + px * log_x - (px + q) * log_den
     grad = np.empty((x.shape[0], 3))
-    grad[:, 0] = x * (psi - digamma(px) + np.log(m) + np.log(x) - log_den)
+    grad[:, 0] = x * (psi - psi_px + log_m + log_x - log_den)
     grad[:, 1] = psi - digamma(q) + np.log(g) - log_den
     grad[:, 2] = q / g - (px + q) / (g + m * x)
     return ll, grad

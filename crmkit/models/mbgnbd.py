@@ -18,33 +18,32 @@ def loglik(params: np.ndarray, data: Sequence[np.ndarray]) -> tuple[np.ndarray, 
     """Per-row log-likelihood of (x, t_x, T) and its exact gradient wrt (r, alpha, a, b)."""
     r, alpha, a, b = (float(p) for p in params)
     x, tx, T = data
+    # terms that depend on x only are computed once per distinct x (few) and broadcast
+    xu, inv = np.unique(x, return_inverse=True)
     common = (
-        gammaln(r + x)
+        gammaln(r + xu)
         - gammaln(r)
-        + r * np.log(alpha)
         + gammaln(a + b)
-        + gammaln(b + x + 1.0)
+        + gammaln(b + xu + 1.0)
         - gammaln(b)
-        - gammaln(a + b + x + 1.0)
-    )
-    t1 = -(r + x) * np.log(alpha + T)
-    t2 = np.log(a) - np.log(b + x) - (r + x) * np.log(alpha + tx)
+        - gammaln(a + b + xu + 1.0)
+    )[inv]
+    psi_rx = digamma(r + xu)[inv]
+    psi_end = digamma(a + b + xu + 1.0)[inv]
+    psi_bx = digamma(b + xu + 1.0)[inv]
+    log_at = np.log(alpha + T)
+    log_atx = np.log(alpha + tx)
+    t1 = -(r + x) * log_at
+    t2 = np.log(a) - np.log(b + x) - (r + x) * log_atx
     mix = np.logaddexp(t1, t2)
     w1 = np.exp(t1 - mix)
     w2 = np.exp(t2 - mix)
     grad = np.empty((x.shape[0], 4))
-    grad[:, 0] = (
-        digamma(r + x)
-        - digamma(r)
-        + np.log(alpha)
-        - w1 * np.log(alpha + T)
-        - w2 * np.log(alpha + tx)
-    )
+    grad[:, 0] = psi_rx - digamma(r) + np.log(alpha) - w1 * log_at - w2 * log_atx
     grad[:, 1] = r / alpha - (r + x) * (w1 / (alpha + T) + w2 / (alpha + tx))
-    psi_end = digamma(a + b + x + 1.0)
     grad[:, 2] = digamma(a + b) - psi_end + w2 / a
-    grad[:, 3] = digamma(a + b) + digamma(b + x + 1.0) - digamma(b) - psi_end - w2 / (b + x)
-    return common + mix, grad
+    grad[:, 3] = digamma(a + b) + psi_bx - digamma(b) - psi_end - w2 / (b + x)
+    return common + r * np.log(alpha) + mix, grad
 
 
 def p_alive(params: dict[str, float], x: np.ndarray, tx: np.ndarray, T: np.ndarray) -> np.ndarray:
@@ -52,6 +51,17 @@ def p_alive(params: dict[str, float], x: np.ndarray, tx: np.ndarray, T: np.ndarr
     r, alpha, a, b = (params[n] for n in PARAM_NAMES)
     log_odds = np.log(a) - np.log(b + x) + (r + x) * (np.log(alpha + T) - np.log(alpha + tx))
     return expit(-log_odds)
+
+
+def expected_if_alive(
+    params: dict[str, float], x: np.ndarray, T: np.ndarray, t: float | np.ndarray
+) -> np.ndarray:
+    """Expected purchases in (T, T + t] for a customer alive at T; depends on (x, T) only."""
+    r, alpha, a, b = (params[n] for n in PARAM_NAMES)
+    z = t / (alpha + T + t)
+    # (1-z)^(r+x) 2F1(r+x, b+x+1; a+b+x; z) == (1-z)^(a-1) 2F1(a+b-r, a-1; a+b+x; z)
+    tail = np.exp((a - 1.0) * np.log1p(-z)) * hyp2f1(a + b - r, a - 1.0, a + b + x, z)
+    return (a + b + x) / (a - 1.0) * (1.0 - tail)
 
 
 def expected_purchases(
@@ -62,11 +72,7 @@ def expected_purchases(
     t: float | np.ndarray,
 ) -> np.ndarray:
     """Expected repeat purchases in (T, T + t] given (x, t_x, T) (Batislam et al. 2007)."""
-    r, alpha, a, b = (params[n] for n in PARAM_NAMES)
-    z = t / (alpha + T + t)
-    # (1-z)^(r+x) 2F1(r+x, b+x+1; a+b+x; z) == (1-z)^(a-1) 2F1(a+b-r, a-1; a+b+x; z)
-    tail = np.exp((a - 1.0) * np.log1p(-z)) * hyp2f1(a + b - r, a - 1.0, a + b + x, z)
-    return (a + b + x) / (a - 1.0) * (1.0 - tail) * p_alive(params, x, tx, T)
+    return expected_if_alive(params, x, T, t) * p_alive(params, x, tx, T)
 
 
 initial = bgnbd.initial

@@ -92,7 +92,14 @@ def _log_integral(
     cut1 = np.minimum(np.minimum(a0, b0), span)
     cut2 = np.minimum(np.maximum(a0, b0), span)
     zero = np.zeros_like(span)
-    parts = [_panel(a0, b0, p, q, lo, hi) for lo, hi in ((zero, cut1), (cut1, cut2), (cut2, span))]
+    parts = []
+    for lo, hi in ((zero, cut1), (cut1, cut2), (cut2, span)):
+        log_p = np.full(p.shape[0], -np.inf)
+        grad_p = np.zeros((p.shape[0], 4))
+        rows = np.nonzero(hi > lo)[0]  # only rows whose panel is not empty
+        if rows.size:
+            log_p[rows], grad_p[rows] = _panel(a0[rows], b0[rows], p[rows], q, lo[rows], hi[rows])
+        parts.append((log_p, grad_p))
     logs = np.stack([lp for lp, _ in parts])
     total = logsumexp(logs, axis=0)
     finite = np.isfinite(total)
@@ -148,6 +155,16 @@ def p_alive(params: dict[str, float], x: np.ndarray, tx: np.ndarray, T: np.ndarr
     return np.exp(t1 - np.logaddexp(t1, t2))
 
 
+def expected_if_alive(
+    params: dict[str, float], x: np.ndarray, T: np.ndarray, t: float | np.ndarray
+) -> np.ndarray:
+    """Expected purchases in (T, T + t] for a customer alive at T; depends on (x, T) only."""
+    r, alpha, s, beta = (params[n] for n in PARAM_NAMES)
+    span = np.log1p(t / (beta + T))
+    shape = span if abs(s - 1.0) < 1e-10 else -np.expm1(-(s - 1.0) * span) / (s - 1.0)
+    return (r + x) * (beta + T) / (alpha + T) * shape
+
+
 def expected_purchases(
     params: dict[str, float],
     x: np.ndarray,
@@ -156,10 +173,7 @@ def expected_purchases(
     t: float | np.ndarray,
 ) -> np.ndarray:
     """Expected purchases in (T, T + t] given (x, t_x, T) (Schmittlein et al. 1987)."""
-    r, alpha, s, beta = (params[n] for n in PARAM_NAMES)
-    span = np.log1p(t / (beta + T))
-    shape = span if abs(s - 1.0) < 1e-10 else -np.expm1(-(s - 1.0) * span) / (s - 1.0)
-    return (r + x) * (beta + T) / (alpha + T) * shape * p_alive(params, x, tx, T)
+    return expected_if_alive(params, x, T, t) * p_alive(params, x, tx, T)
 
 
 def initial(x: np.ndarray, tx: np.ndarray, T: np.ndarray, w: np.ndarray) -> list[float]:

@@ -106,25 +106,31 @@ def predict(
     months = month_grid(horizon_days / DAYS_PER_MONTH)
     (x, tx, T), _ = collapse(summary.frame, ["frequency", "recency", "T"])
     alive = module.p_alive(params, x, tx, T)
-    discounted = np.zeros_like(x)
-    previous = np.zeros_like(x)
+    # E[Y(t) | x, t_x, T] = E[Y(t) | alive, x, T] * P(alive | x, t_x, T): the expensive first
+    # factor is computed once per distinct (x, T), the cheap second once per distinct row.
+    (xs, Ts), _ = collapse(summary.frame, ["frequency", "T"])
+    discounted_xt = np.zeros_like(xs)
+    previous = np.zeros_like(xs)
     for m in months:
-        cumulative = module.expected_purchases(params, x, tx, T, m * DAYS_PER_MONTH / per_unit)
+        cumulative = module.expected_if_alive(params, xs, Ts, m * DAYS_PER_MONTH / per_unit)
         step = np.maximum(cumulative - previous, 0.0)
-        discounted += step / (1.0 + discount) ** m
+        discounted_xt += step / (1.0 + discount) ** m
         previous = np.maximum(cumulative, previous)
-    expected = previous
-    unique = pl.DataFrame(
-        {
-            "frequency": x.astype(np.int64),
-            "recency": tx,
-            "T": T,
-            "p_alive": alive,
-            "expected_purchases": expected,
-            "_discounted": discounted,
-        }
+    per_xt = pl.DataFrame(
+        {"frequency": xs.astype(np.int64), "T": Ts, "_if_alive": previous, "_disc": discounted_xt}
     )
-    frame = summary.frame.join(unique, on=["frequency", "recency", "T"], how="left")
+    unique = (
+        pl.DataFrame({"frequency": x.astype(np.int64), "recency": tx, "T": T, "p_alive": alive})
+        .join(per_xt, on=["frequency", "T"], how="left")
+        .with_columns(
+            expected_purchases=pl.col("_if_alive") * pl.col("p_alive"),
+            _discounted=pl.col("_disc") * pl.col("p_alive"),
+        )
+        .drop("_if_alive", "_disc")
+    )
+    frame = summary.frame.join(
+        unique, on=["frequency", "recency", "T"], how="left", maintain_order="left"
+    )
     spend_model = None
     if clv_fit.spend is not None:
         spend_model = clv_fit.spend.model
@@ -143,7 +149,7 @@ def predict(
             expected_spend=pl.lit(None, dtype=pl.Float64),
             clv=pl.lit(None, dtype=pl.Float64),
         )
-    frame = frame.drop("_discounted").sort("customer_key")
+    frame = frame.drop("_discounted")
     _check_finite(frame)
     return Predictions(
         frame=frame,

@@ -124,7 +124,7 @@ def jobs_from_config(config: Config) -> tuple[list[FileJob], list[str]]:
 
 def _job(path: Path, src: SourceConfig) -> FileJob:
     settings = {k: getattr(src, k) for k in (*_SOURCE_KEYS, *_CLEAN_KEYS)}
-    settings.update(status_map=src.status_map, constants=src.constants)
+    settings.update(status_map=src.status_map, constants=src.constants, derive=src.derive)
     if src.encoding == "auto":
         settings["encoding"] = "auto"
     return FileJob(path, src.name, src.table, src.preset, dict(src.columns), settings)
@@ -236,6 +236,7 @@ class Ingestor:
             frames[mapping.table] = main.with_columns(
                 pl.lit(str(v)).alias(k) for k, v in constants.items()
             )
+        frames = _derive(frames, job.settings.get("derive") or {}, job.source)
         lineage = [
             pl.lit(job.source).alias("source"),
             pl.lit(outcome.path).alias("source_file"),
@@ -431,6 +432,33 @@ class Ingestor:
             outcome = self.outcomes[file_idx]
             outcome.rows_accepted += k
             outcome.rows_duplicate += n - k
+
+
+def _derive(
+    frames: dict[str, pl.LazyFrame], rules: dict[str, Any], source: str
+) -> dict[str, pl.LazyFrame]:
+    """Apply a source's `derive:` rules: fill a column from a regex group of another one.
+
+    `derive: {category: {from: product_id, pattern: '^([A-Z]+)-'}}` fills `category` where it
+    is empty, in whichever mapped table has `product_id` (e.g. `order_lines`).
+    """
+    out = dict(frames)
+    for target, rule in rules.items():
+        if not isinstance(rule, dict) or not {"from", "pattern"} <= set(rule):
+            raise UsageError(
+                f"source {source}: derive.{target} needs `from` and `pattern`",
+                hint="e.g. derive: {category: {from: product_id, pattern: '^([A-Z]+)-'}}",
+            )
+        for name, frame in frames.items():
+            if name.startswith("__") or rule["from"] not in frame.collect_schema().names():
+                continue
+            if target not in schema.table(name).names:
+                continue
+            value = pl.col(rule["from"]).str.extract(str(rule["pattern"]), 1)
+            if target in frame.collect_schema().names():
+                value = pl.coalesce(pl.col(target), value)
+            out[name] = frame.with_columns(value.alias(target))
+    return out
 
 
 def _drop_lines_of_rejected_orders(
