@@ -76,6 +76,30 @@ def step_segment(ctx: RunContext, res: StepResult) -> None:
         ctx.results.setdefault("segment", {})[method] = result
 
 
+def step_clv(ctx: RunContext, res: StepResult) -> None:
+    """Fit the CLV models and store per-customer predictions (`clv_predictions`) for reports.
+
+    Too little history is a normal state for a young shop, not a failure: the refusal and its
+    reason are recorded and the run goes on.
+    """
+    from crmkit.models.exceptions import InsufficientDataError
+    from crmkit.models.workspace import predict_workspace
+
+    try:
+        done = predict_workspace(ctx.ws, as_of=ctx.as_of, run_id=ctx.run_id)
+    except InsufficientDataError as exc:
+        res.message = f"not fitted: {exc.message}"
+        return
+    params = done.fit.purchases.params
+    res.rows["customers predicted"] = done.predictions.frame.height
+    res.detail = {
+        "settings": done.settings,
+        "purchase_model": {k: round(float(v), 6) for k, v in params.items()},
+        "loglik": done.fit.purchases.loglik,
+        "warnings": done.fit.warnings,
+    }
+
+
 def step_report(ctx: RunContext, res: StepResult) -> None:
     """Write the reports for the report period in every configured format."""
     from crmkit.report import build_report, write_report
@@ -92,5 +116,6 @@ def step_report(ctx: RunContext, res: StepResult) -> None:
 STEPS: dict[str, Step] = {
     "metrics": step_metrics,
     "segment": step_segment,
+    "clv": step_clv,
     "report": step_report,
 }

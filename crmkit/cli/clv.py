@@ -58,7 +58,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(clv_app, name="clv")
 
 
-def _models_dir(ws: Any) -> Path:
+def _models_dir(ws: Any) -> Path:  # validation figures kept between runs
     return Path(ws.path) / "models"
 
 
@@ -151,14 +151,22 @@ def fit_cmd(
 @clv_app.command("predict")
 def predict_cmd(
     ctx: typer.Context,
-    model: ModelOpt = "bgnbd",
+    model: Annotated[
+        str | None, typer.Option("--model", help="bgnbd, pareto or mbgnbd (config clv.model).")
+    ] = None,
     calibration_end: CalEndOpt = None,
-    unit: UnitOpt = "weeks",
-    horizon: Annotated[str, typer.Option("--horizon", help="e.g. 12m, 26w, 2y.")] = "12m",
+    unit: Annotated[
+        str | None, typer.Option("--unit", help="days or weeks (config clv.unit, weeks).")
+    ] = None,
+    horizon: Annotated[
+        str | None, typer.Option("--horizon", help="e.g. 12m, 26w, 2y (config, 12m).")
+    ] = None,
     discount: Annotated[
-        float, typer.Option("--discount", help="Monthly discount rate, e.g. 0.01.")
-    ] = 0.01,
-    margin: Annotated[float, typer.Option("--margin", help="Profit share of spend, 0-1.")] = 1.0,
+        float | None, typer.Option("--discount", help="Monthly discount rate (config, 0.01).")
+    ] = None,
+    margin: Annotated[
+        float | None, typer.Option("--margin", help="Profit share of spend, 0-1 (config, 1).")
+    ] = None,
     top: Annotated[int, typer.Option("--top", help="Customers shown in the table.")] = 20,
     export: Annotated[
         Path | None, typer.Option("--export", help="Write all predictions to .csv/.xlsx/.parquet.")
@@ -173,24 +181,28 @@ def predict_cmd(
 ) -> None:
     """Predict P(alive), purchases, spend and CLV per customer; store them for reports."""
     from crmkit.export import write_export
-    from crmkit.models import customer_equity, fit, predict
-    from crmkit.models.store import load_validation, save_predictions
+    from crmkit.models.workspace import predict_workspace
     from crmkit.workspace import Workspace
 
     g = resolve(ctx, workspace, config, as_of, lang, fmt, quiet, verbose)
     ws = Workspace(g.workspace, config_file=g.config)
-    summary = _summary(ws, calibration_end, g.as_of, unit)
-    result = fit(summary, model=model, spend=True)
+    done = predict_workspace(
+        ws,
+        model=model,
+        calibration_end=calibration_end,
+        as_of=g.as_of,
+        unit=unit,
+        horizon=horizon,
+        discount=discount,
+        margin=margin,
+    )
+    result, pred, validation, equity = done.fit, done.predictions, done.validation, done.equity
     for w in result.warnings:
         err.print(f"warning: {w}")
-    pred = predict(result, summary, horizon=horizon, discount=discount, margin=margin)
-    stored = save_predictions(_models_dir(ws), pred)
-    err.print(f"stored {pred.frame.height:,} predictions in {stored}")
+    err.print(f"stored {pred.frame.height:,} predictions in the warehouse table clv_predictions")
     if export is not None:
         path = write_export(pred.frame, export, sheet="clv")
         err.print(f"wrote {pred.frame.height:,} customers to {path}")
-    validation = load_validation(_models_dir(ws))
-    equity = customer_equity(pred)
     top_rows = pred.top(top).select([c for c in TOP_COLUMNS if c in pred.frame.columns])
     if g.format == "json":
         emit_json(
@@ -206,11 +218,11 @@ def predict_cmd(
     if g.format == "csv":
         emit_csv(pred.frame.select([c for c in TOP_COLUMNS if c in pred.frame.columns]))
         return
-    s = pred.settings()
+    s, used = pred.settings(), done.settings
     out.print(
         f"[bold]Predicted CLV[/] — {s['model']} + {s['spend_model']}, calibration ends "
-        f"{s['calibration_end']}, horizon {horizon}, discount {discount:.2%}/month, "
-        f"margin {margin:.0%}",
+        f"{s['calibration_end']}, horizon {used['horizon']}, discount "
+        f"{used['discount']:.2%}/month, margin {used['margin']:.0%}",
         highlight=False,
     )
     _render_fit(result.to_dict())

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
+from crmkit.models.fitting import unique_inverse
+
 NAME = "bgnbd"
 PARAM_NAMES: tuple[str, ...] = ("r", "alpha", "a", "b")
 
@@ -21,7 +23,7 @@ def loglik(params: np.ndarray, data: Sequence[np.ndarray]) -> tuple[np.ndarray, 
     r, alpha, a, b = (float(p) for p in params)
     x, tx, T = data
     # terms that depend on x only are computed once per distinct x (few) and broadcast
-    xu, inv = np.unique(x, return_inverse=True)
+    xu, inv = unique_inverse(x)
     common = (gammaln(r + xu) - gammaln(r) + betaln(a, b + xu) - betaln(a, b))[inv]
     psi_rx = digamma(r + xu)[inv]
     psi_abx = digamma(a + b + xu)[inv]

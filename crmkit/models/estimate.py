@@ -85,6 +85,14 @@ def collapse(frame: pl.DataFrame, columns: list[str]) -> tuple[list[np.ndarray],
     return cols, grouped["_w"].cast(pl.Float64).to_numpy()
 
 
+def collapse_summary(summary: Summary, columns: list[str]) -> tuple[list[np.ndarray], np.ndarray]:
+    """``collapse`` of the summary's frame, computed once per summary and column list."""
+    key = tuple(columns)
+    if key not in summary.cache:
+        summary.cache[key] = collapse(summary.frame, columns)
+    return summary.cache[key]  # type: ignore[return-value]
+
+
 def check_enough_data(summary: Summary, guards: Guards) -> None:
     """Refuse to fit when there are too few customers, repeat buyers or days of history."""
     frame = summary.frame
@@ -118,7 +126,7 @@ def fit_purchases(
 ) -> ModelFit:
     """Fit a purchase model by maximum likelihood on collapsed (frequency, recency, T) rows."""
     module = PURCHASE_MODELS[model]
-    (x, tx, T), w = collapse(summary.frame, ["frequency", "recency", "T"])
+    (x, tx, T), w = collapse_summary(summary, ["frequency", "recency", "T"])
     res: MLEResult = fit_mle(
         module.loglik,
         (x, tx, T),

@@ -141,3 +141,14 @@ def hessian_standard_errors(
         return [float("nan")] * k
     cov = np.linalg.inv(info)
     return [float(np.sqrt(v)) for v in np.diag(cov)]
+
+
+def unique_inverse(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct values of x and the index of each element among them; O(n) when x is sorted
+    (as collapsed rows are), so that per-x special functions are cheap to share."""
+    if x.size and bool(np.all(x[1:] >= x[:-1])):
+        starts = np.empty(x.size, dtype=bool)
+        starts[0] = True
+        np.not_equal(x[1:], x[:-1], out=starts[1:])
+        return x[starts], np.cumsum(starts) - 1
+    return np.unique(x, return_inverse=True)

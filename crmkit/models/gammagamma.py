@@ -9,6 +9,8 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.special import digamma, gammaln
 
+from crmkit.models.fitting import unique_inverse
+
 NAME = "gamma-gamma"
 PARAM_NAMES: tuple[str, ...] = ("p", "q", "gamma")
 
@@ -18,7 +20,7 @@ def loglik(params: np.ndarray, data: Sequence[np.ndarray]) -> tuple[np.ndarray, 
     p, q, g = (float(v) for v in params)
     x, m = data
     # gamma-function terms depend on x only: once per distinct x, then broadcast
-    xu, inv = np.unique(x, return_inverse=True)
+    xu, inv = unique_inverse(x)
     lg = (gammaln(p * xu + q) - gammaln(p * xu))[inv]
     psi = digamma(p * xu + q)[inv]
     psi_px = digamma(p * xu)[inv]

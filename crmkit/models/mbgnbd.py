@@ -9,6 +9,7 @@ import numpy as np
 from scipy.special import digamma, expit, gammaln, hyp2f1
 
 from crmkit.models import bgnbd
+from crmkit.models.fitting import unique_inverse
 
 NAME = "mbgnbd"
 PARAM_NAMES: tuple[str, ...] = ("r", "alpha", "a", "b")
@@ -19,7 +20,7 @@ def loglik(params: np.ndarray, data: Sequence[np.ndarray]) -> tuple[np.ndarray, 
     r, alpha, a, b = (float(p) for p in params)
     x, tx, T = data
     # terms that depend on x only are computed once per distinct x (few) and broadcast
-    xu, inv = np.unique(x, return_inverse=True)
+    xu, inv = unique_inverse(x)
     common = (
         gammaln(r + xu)
         - gammaln(r)

@@ -18,7 +18,7 @@ import numpy as np
 import polars as pl
 
 from crmkit.models import gammagamma
-from crmkit.models.estimate import PURCHASE_MODELS, ClvFit, collapse
+from crmkit.models.estimate import PURCHASE_MODELS, ClvFit, collapse_summary
 from crmkit.models.exceptions import ConvergenceError, UnknownModelError
 from crmkit.models.summary import Summary
 from crmkit.models.units import DAYS_PER_MONTH, parse_duration_days, unit_days
@@ -104,11 +104,11 @@ def predict(
     per_unit = unit_days(summary.unit)
     horizon_days = parse_duration_days(horizon)
     months = month_grid(horizon_days / DAYS_PER_MONTH)
-    (x, tx, T), _ = collapse(summary.frame, ["frequency", "recency", "T"])
+    (x, tx, T), _ = collapse_summary(summary, ["frequency", "recency", "T"])
     alive = module.p_alive(params, x, tx, T)
     # E[Y(t) | x, t_x, T] = E[Y(t) | alive, x, T] * P(alive | x, t_x, T): the expensive first
     # factor is computed once per distinct (x, T), the cheap second once per distinct row.
-    (xs, Ts), _ = collapse(summary.frame, ["frequency", "T"])
+    (xs, Ts), _ = collapse_summary(summary, ["frequency", "T"])
     discounted_xt = np.zeros_like(xs)
     previous = np.zeros_like(xs)
     for m in months:

@@ -43,6 +43,8 @@ class Summary:
     unit: str
     holdout_end: dt.date | None = None
     counts: dict[str, int] = field(default_factory=dict)
+    cache: dict[tuple[str, ...], object] = field(default_factory=dict, repr=False, compare=False)
+    """Derived arrays (collapsed rows) computed once per summary by fit and predict."""
 
     @property
     def n_customers(self) -> int:

@@ -15,7 +15,7 @@ from crmkit.models.estimate import (
     Guards,
     ModelFit,
     check_enough_data,
-    collapse,
+    collapse_summary,
     fit_purchases,
 )
 from crmkit.models.exceptions import InsufficientDataError, UnknownModelError
@@ -101,7 +101,7 @@ def validate(
     module = PURCHASE_MODELS[model]
     per_unit = unit_days(unit)
     horizon = holdout_days / per_unit
-    (x, tx, T), _ = collapse(summary.frame, ["frequency", "recency", "T"])
+    (x, tx, T), _ = collapse_summary(summary, ["frequency", "recency", "T"])
     unique = pl.DataFrame(
         {
             "frequency": x.astype(np.int64),

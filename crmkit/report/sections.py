@@ -536,13 +536,9 @@ def clv(ctx: Ctx) -> Section:
 
 
 def _clv_predictions(ctx: Ctx) -> pl.DataFrame:
-    """The latest CLV predictions: the warehouse table, else `models/clv_predictions.parquet`
-    (where `crmkit clv predict` stores them)."""
+    """The latest CLV predictions (the warehouse table `crmkit clv predict` writes)."""
     if ctx.ws.has_table("clv_predictions"):
         return ctx.ws.table("clv_predictions").collect()
-    stored = ctx.ws.path / "models" / "clv_predictions.parquet"
-    if stored.is_file():
-        return pl.read_parquet(stored)
     raise Missing(ctx.t("r_no_table", table="clv_predictions", how=ctx.t("how_clv")))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -60,7 +61,7 @@ def cdnow_orders() -> pl.DataFrame:
 
 
 @pytest.fixture
-def make_orders():  # noqa: ANN201 - returns the builder below
+def make_orders() -> Callable[[list[tuple[str | None, str, str, str]]], pl.DataFrame]:
     """Builder of warehouse-shaped orders from tuples."""
     return build_orders
 
@@ -70,9 +71,7 @@ def build_orders(rows: list[tuple[str | None, str, str, str]]) -> pl.DataFrame:
     return pl.DataFrame(
         {
             "customer_key": [r[0] for r in rows],
-            "ordered_at": [
-                dt.datetime.fromisoformat(r[1]).replace(tzinfo=dt.UTC) for r in rows
-            ],
+            "ordered_at": [dt.datetime.fromisoformat(r[1]).replace(tzinfo=dt.UTC) for r in rows],
             "net_amount": [r[2] for r in rows],
             "status": [r[3] for r in rows],
         },

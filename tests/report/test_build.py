@@ -101,15 +101,3 @@ def test_bad_arguments(ws_path):
         build_report(Workspace(ws_path), lang="fr")
     with pytest.raises(UsageError):
         build_report(Workspace(ws_path), compare="sideways")
-
-
-def test_clv_predictions_from_the_models_folder(tmp_path: Path):
-    # `crmkit clv predict` stores predictions in <workspace>/models/clv_predictions.parquet.
-    from tests.report.fixture import clv_predictions
-
-    ws = make_workspace(tmp_path / "ws", skip=("clv_predictions",))
-    (ws / "models").mkdir()
-    clv_predictions().write_parquet(ws / "models" / "clv_predictions.parquet")
-    data = build_report(Workspace(ws), period="Q2")
-    assert data.section("clv").ok
-    assert data.section("clv").table("top_customers").frame.height == 8
