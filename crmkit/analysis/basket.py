@@ -47,14 +47,9 @@ class BasketResult:
     rules: pl.DataFrame
 
 
-def item_expr(level: Level, *, category_from_sku_prefix: bool = False) -> pl.Expr:
-    """The item of a line at `level`; for categories optionally the SKU prefix before "-"."""
-    if level == "product":
-        return pl.col("product_id")
-    if category_from_sku_prefix:
-        prefix = pl.col("product_id").str.split("-").list.first()
-        return pl.coalesce(pl.col("category"), prefix)
-    return pl.col("category")
+def item_expr(level: Level) -> pl.Expr:
+    """The item of a line at `level`: its product, or its category."""
+    return pl.col("product_id") if level == "product" else pl.col("category")
 
 
 def basket_items(
@@ -63,7 +58,6 @@ def basket_items(
     *,
     level: Level = "product",
     as_of: dt.date | None = None,
-    category_from_sku_prefix: bool = False,
 ) -> pl.LazyFrame:
     """Distinct (source, order_id, item) rows of purchase orders (all lines when no orders)."""
     if level not in LEVELS:
@@ -73,7 +67,7 @@ def basket_items(
         if as_of is not None:
             keep = keep.filter(pl.col("ordered_at") < end_of(as_of))
         lines = lines.join(keep.select(ORDER_KEY), on=ORDER_KEY, how="semi")
-    item = item_expr(level, category_from_sku_prefix=category_from_sku_prefix)
+    item = item_expr(level)
     return lines.select(*ORDER_KEY, item.alias("item"))
 
 
@@ -187,18 +181,16 @@ def basket_workspace(
     lvl = level or cfg["basket_level"]
     day = resolve_as_of(ws, as_of)
     lines = require(ws, "order_lines", "basket analysis")
-    prefix = bool(cfg["category_from_sku_prefix"])
-    if lvl == "category" and not prefix:
+    if lvl == "category":
         has = lines.select(pl.col("category").is_not_null().any()).collect().item()
         if not has:
             raise DataError(
                 "category is unavailable: order_lines.category is empty",
-                hint="set analysis.category_from_sku_prefix: true to use the product_id "
-                "prefix before the first '-', or use --level product",
+                hint="map a category column, or derive it at ingest (e.g. from the SKU: "
+                "`derive: {category: {from: product_id, pattern: '^([A-Z]+)-'}}`), "
+                "or use --level product",
             )
-    items = basket_items(
-        lines, ws.table("orders"), level=lvl, as_of=day, category_from_sku_prefix=prefix
-    )
+    items = basket_items(lines, ws.table("orders"), level=lvl, as_of=day)
     missing = items.select(pl.col("item").is_null().sum()).collect().item()
     rules, n, n_items = association_rules(
         items,

@@ -26,7 +26,6 @@ DEFAULTS: dict[str, Any] = {
     "basket_min_support": 0.01,
     "basket_min_confidence": 0.1,
     "basket_min_lift": 1.0,
-    "category_from_sku_prefix": False,
     "paths_steps": 3,
     "paths_collapse_repeats": True,
     "drivers_min_n": 30,

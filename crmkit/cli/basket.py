@@ -66,7 +66,8 @@ def basket(
         emit_csv(r.rules)
     else:
         err.print(
-            f"{r.transactions:,} orders, {r.items:,} {r.level}s, {r.rules.height:,} rules; "
+            f"{r.transactions:,} orders, {r.items:,} "
+            f"{'products' if r.level == 'product' else 'categories'}, {r.rules.height:,} rules; "
             f"{r.lines_without_item:,} lines without a {r.level} ignored",
             style="dim",
         )
