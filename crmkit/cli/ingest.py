@@ -94,6 +94,19 @@ def render_ingest(result, fmt: str, problems: list[str]) -> None:
     for o in result.files:
         if o.status == "refused":
             output.err.print(f"[red]refused[/] {o.path}: {o.message}", markup=True, highlight=False)
+    ident = result.identity
+    if ident:
+        rules = ", ".join(f"{k} {v:,}" for k, v in (ident.get("links_by_rule") or {}).items())
+        output.err.print(
+            f"customers: {ident['records_in']:,} records → {ident['customers_out']:,} customers"
+            f" (largest {ident.get('largest_cluster', 0)} records); links: {rules or 'none'}"
+        )
+        guarded = ident.get("guarded_values")
+        if guarded is not None and len(guarded):
+            output.err.print(
+                f"guarded contact points (shared or placeholder, never proof alone): "
+                f"{len(guarded):,}; review with `crmkit customers explain KEY`"
+            )
     if result.recovered:
         output.err.print(f"note: {result.recovered}")
     for w in result.warnings:

@@ -260,8 +260,8 @@ def _attach_nameless(
             .filter(pl.col("kind") == "email")
             .list.explode(keep_nulls=False, empty_as_null=False)
             .unique(),
-            via_email=pl.col("via").filter(pl.col("kind") == "email").first(),
-            via_any=pl.col("via").first(),
+            via_email=pl.col("via").filter(pl.col("kind") == "email").min(),
+            via_any=pl.col("via").min(),
         )
         per = per.with_columns(
             target=pl.when(pl.col("all_owners").list.len() == 1)
@@ -367,7 +367,10 @@ def _attach_nameless(
         )
     )
     # Make every label the smallest rid of its final cluster.
-    return components(n, np.arange(n), labels), frame.unique(["rid_l", "rid_r"], keep="first")
+    frame = frame.sort("rid_l", "rid_r", "status", "rule").unique(
+        ["rid_l", "rid_r"], keep="first", maintain_order=True
+    )
+    return components(n, np.arange(n), labels), frame
 
 
 def attach_by_unique_name(

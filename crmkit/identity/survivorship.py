@@ -59,8 +59,13 @@ def _first_non_null(col: str) -> pl.Expr:
 def _by_ordering(recs: pl.DataFrame, rule: str, cols: list[str]) -> pl.DataFrame:
     """One group_by per ordering rule: sort once, then take each column's first non-null."""
     by, desc = _ORDERS[rule]
-    ordered = recs.select("customer_key", *by, *cols).sort(
-        ["customer_key", *by], descending=[False, *desc], nulls_last=True
+    # source and record id last: ties are broken by value, never by row order
+    ordered = recs.select(
+        "customer_key", *by, "_src", "_rid", *[c for c in cols if c not in ("_src", "_rid")]
+    ).sort(
+        ["customer_key", *by, "_src", "_rid"],
+        descending=[False, *desc, False, False],
+        nulls_last=True,
     )
     return ordered.group_by("customer_key", maintain_order=True).agg(
         _first_non_null(c) for c in cols
@@ -101,6 +106,8 @@ def golden_records(
         _origin=pl.col("origin_table").replace_strict(_ORIGIN, default=9, return_dtype=pl.Int8),
         _recent=pl.coalesce("last_seen_at", "signup_at"),
         _signup=pl.coalesce("signup_at", "first_seen_at"),
+        _src=pl.col("source"),
+        _rid=pl.col("source_record_id"),
     )
     cols = [c for c in CUSTOMERS.polars_schema() if c != "customer_key"]
     for c, r in chosen.items():

@@ -35,9 +35,15 @@ def link_customers(ws: Workspace, tx: Transaction, run_id: str) -> dict[str, Any
         if name in tx.written or ws.warehouse.has(name)
     }
     records = identity.build_records(tables)
-    previous = tx.scan("identity_map").collect() if ws.warehouse.has("identity_map") else None
+    stored = {
+        t: tx.scan(t).collect() for t in ("identity_map", "identity_links") if ws.warehouse.has(t)
+    }
     res = identity.resolve(
-        records, previous=previous, settings=ws.config.section("identity"), run_id=run_id
+        records,
+        previous=stored.get("identity_map"),
+        previous_links=stored.get("identity_links"),  # keeps how older records were joined
+        settings=ws.config.section("identity"),
+        run_id=run_id,
     )
     keys = res.identity_map.lazy().select("source", "source_record_id", "customer_key")
     for name in FACTS:
