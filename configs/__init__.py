@@ -1,1 +1,4 @@
-"""Shipped configuration data (presets, segment maps, sample config), installed as `crmkit.configs`."""
+"""Shipped configuration data (presets, segment maps, the sample config).
+
+Installed inside the package as `crmkit.configs` through the `crmkit/configs` symlink.
+"""

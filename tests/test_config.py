@@ -28,8 +28,13 @@ def test_precedence_cli_over_env_over_config_file_over_workspace_over_defaults(t
     assert cfg.windows["active_window"] == 180  # env value parsed as a number
     assert cfg.windows["new_window"] == 30  # --config file beats the default 90
     assert cfg.windows["conversion_window"] == 30  # untouched default
-    assert cfg.origins == ("defaults", str(ws / "crmkit.yaml"), str(extra), "environment",
-                           "command line")
+    assert cfg.origins == (
+        "defaults",
+        str(ws / "crmkit.yaml"),
+        str(extra),
+        "environment",
+        "command line",
+    )
 
 
 def test_without_any_file_the_defaults_apply(tmp_path):
