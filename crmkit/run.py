@@ -28,6 +28,7 @@ from typing import Any
 
 from crmkit import __version__
 from crmkit.errors import CrmkitError, UsageError
+from crmkit.jsonable import to_jsonable
 from crmkit.workspace import Workspace
 
 STEP_ORDER = ("ingest", "metrics", "segment", "clv", "report")
@@ -203,9 +204,8 @@ def write_run_json(ws: Workspace, record: RunRecord) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "run.json"
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(
-        json.dumps(record.to_dict(), indent=2, ensure_ascii=False, default=str), encoding="utf-8"
-    )
+    payload = to_jsonable(record.to_dict())
+    tmp.write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
     os.chmod(tmp, 0o600)
     os.replace(tmp, path)
     return path

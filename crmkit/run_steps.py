@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from crmkit.jsonable import to_jsonable
 from crmkit.run import RunContext, Step, StepResult, file_output
 
 DEFAULT_PERIODS = ["last-90d"]
@@ -34,7 +35,8 @@ def _write_json(path: Path, payload: dict[str, Any]) -> Path:
     """Write JSON atomically with owner-only permissions (outputs may describe customers)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(payload, indent=2, ensure_ascii=False, default=str), "utf-8")
+    text = json.dumps(to_jsonable(payload), indent=2, ensure_ascii=False)
+    tmp.write_text(text, "utf-8")
     os.chmod(tmp, 0o600)
     os.replace(tmp, path)
     return path

@@ -11,12 +11,13 @@ import json
 import math
 import sys
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
 import polars as pl
 from rich.console import Console
 from rich.table import Table
+
+from crmkit.jsonable import to_jsonable
 
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -25,31 +26,6 @@ err = Console(stderr=True, highlight=False)
 def configure(*, quiet: bool = False, verbose: bool = False) -> None:
     """Silence stderr messages under --quiet (errors are still printed by the entry point)."""
     err.quiet = quiet
-
-
-def to_jsonable(value: Any) -> Any:
-    """Convert polars/Python values to what `json` accepts, losslessly where it matters."""
-    if isinstance(value, pl.DataFrame):
-        return [to_jsonable(r) for r in value.to_dicts()]
-    if isinstance(value, pl.Series):  # list cells arrive as Series in map_elements
-        return [to_jsonable(v) for v in value.to_list()]
-    if isinstance(value, Mapping):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, decimal.Decimal):
-        return str(value)  # exact money: a string, never a float
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    if isinstance(value, (dt.date, dt.time)):
-        return value.isoformat()
-    if isinstance(value, dt.timedelta):
-        return value.total_seconds()
-    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
-        return None
-    if isinstance(value, Path):
-        return str(value)
-    return value
 
 
 def emit_json(value: Any) -> None:
