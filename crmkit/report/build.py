@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from crmkit.errors import CrmkitError, UsageError
 from crmkit.periods import compare_period, parse_period
+from crmkit.report import analysis_sections as A
 from crmkit.report import sections as S
 from crmkit.report.data import ReportData, Section
 from crmkit.report.i18n import LANGS, t
@@ -28,6 +29,10 @@ SECTION_ORDER = (
     "segments",
     "clv",
     "satisfaction",
+    "cycle",
+    "baskets",
+    "drivers",
+    "feedback",
     "metrics",
     "quality",
     "appendix",
@@ -88,6 +93,10 @@ def build_report(
         "segments": S.segments,
         "clv": S.clv,
         "satisfaction": S.satisfaction,
+        "cycle": A.cycle,
+        "baskets": A.baskets,
+        "drivers": A.drivers,
+        "feedback": A.feedback,
         "metrics": S.all_metrics,
         "quality": S.quality,
         "appendix": lambda c: S.appendix(c, settings),

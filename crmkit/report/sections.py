@@ -513,6 +513,21 @@ def clv(ctx: Ctx) -> Section:
     top = pred.sort(["clv", "customer_key"], descending=[True, False]).head(
         ctx.settings["top_customers"]
     )
+    top, cols = with_people(ctx, top)
+    top = top.sort(["clv", "customer_key"], descending=[True, False])
+    for c, kind in (("p_alive", "percent"), ("expected_purchases", "number"), ("clv", "money")):
+        if c in top.columns:
+            cols.append(Column(c, ctx.t("clv_value" if c == "clv" else c), kind))
+    sec.tables.append(Table("top_customers", ctx.t("top_customers"), cols, top))
+    return sec
+
+
+def with_people(ctx: Ctx, frame: pl.DataFrame) -> tuple[pl.DataFrame, list[Column]]:
+    """Add customer names (and contacts) to a frame with customer_key, with privacy applied.
+
+    Returns the frame and the columns to show: key, name (unless names are hidden) and email
+    and phone only with include_pii. The caller restores its own row order.
+    """
     if ctx.ws.has_table("customers"):
         wanted = [
             c
@@ -520,19 +535,14 @@ def clv(ctx: Ctx) -> Section:
             if c in ctx.ws.table("customers").collect_schema().names()
         ]
         people = ctx.ws.table("customers").select(wanted).unique("customer_key", keep="first")
-        top = top.lazy().join(people, on="customer_key", how="left").collect()
-    top = protect(top, include_pii=ctx.include_pii, names=ctx.settings["names"])
-    top = top.sort(["clv", "customer_key"], descending=[True, False])
+        frame = frame.lazy().join(people, on="customer_key", how="left").collect()
+    frame = protect(frame, include_pii=ctx.include_pii, names=ctx.settings["names"])
     cols = [Column("customer_key", ctx.t("customer_key"))]
-    if "full_name" in top.columns and ctx.settings["names"] != "hidden":
+    if "full_name" in frame.columns and ctx.settings["names"] != "hidden":
         cols.append(Column("full_name", ctx.t("customer")))
     if ctx.include_pii:
-        cols += [Column(c, ctx.t(c)) for c in ("email", "phone") if c in top.columns]
-    for c, kind in (("p_alive", "percent"), ("expected_purchases", "number"), ("clv", "money")):
-        if c in top.columns:
-            cols.append(Column(c, ctx.t("clv_value" if c == "clv" else c), kind))
-    sec.tables.append(Table("top_customers", ctx.t("top_customers"), cols, top))
-    return sec
+        cols += [Column(c, ctx.t(c)) for c in ("email", "phone") if c in frame.columns]
+    return frame, cols
 
 
 def _clv_predictions(ctx: Ctx) -> pl.DataFrame:
@@ -814,6 +824,19 @@ REPORT_FORMULAS = {
     "NPS groups": "answers in the period: promoters 9-10, passives 7-8, detractors 0-6",
     "unresolved references": "rows with customer_id, customer_email or customer_phone whose "
     "customer_key is null",
+    "days between purchases": "per customer, days between consecutive purchase days (orders on "
+    "the same UTC day are one occasion); all purchases up to as-of (crmkit cycle)",
+    "overdue valuable customers": "expected next purchase = last purchase day + the customer's "
+    "median gap (population median for one purchase day) before as-of; customers lapsed beyond "
+    "windows.active_window left out; top 10 by net revenue",
+    "basket support / confidence / lift": "support = orders with both / purchase orders; "
+    "confidence(A→B) = support(A∪B) / support(A); lift = confidence / support(B); thresholds "
+    "analysis.basket_min_support|min_confidence|min_lift (crmkit basket)",
+    "key drivers": "Johnson's relative weights of the attribute ratings for NPS on complete "
+    "responses (weights sum to R²; importance = weight / R²); fix first = importance above and "
+    "performance below the attributes' mean (crmkit survey --drivers nps)",
+    "feedback contrast": "share of detractor texts mentioning a term − share of promoter texts; "
+    "sentiment in [-1, 1] by SnowNLP (Chinese) or VADER (English) (crmkit feedback)",
 }
 
 

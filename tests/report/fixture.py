@@ -1,13 +1,15 @@
 """A small workspace for report tests: parquet tables written straight under warehouse/.
 
-Eight customers with orders from 2025-01 to 2025-06 (as-of 2025-06-30, period Q2 vs Q1), a
-golden customers table with contact details (one hostile name, one formula-like name), surveys,
-tickets, two recorded segment runs, CLV predictions, rejects and a manifest.
+Eight customers with orders from 2025-01 to 2025-06 (as-of 2025-06-30, period Q2 vs Q1), their
+order lines (teas, cups, pots), a golden customers table with contact details (one hostile name,
+one formula-like name), surveys with attribute ratings and comments, tickets with subjects, two
+recorded segment runs, CLV predictions, rejects and a manifest.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -58,6 +60,7 @@ def orders() -> pl.DataFrame:
                     "gross_amount": amount,
                     "net_amount": amount,
                     "channel": "online" if k % 2 else "pos",
+                    "source": "shop",
                 }
             )
     rows.append(  # a walk-in without a customer, and a reference that was not resolved
@@ -67,6 +70,7 @@ def orders() -> pl.DataFrame:
             "status": "completed",
             "gross_amount": Decimal("9.90"),
             "net_amount": Decimal("9.90"),
+            "source": "shop",
         }
     )
     rows.append(
@@ -77,9 +81,47 @@ def orders() -> pl.DataFrame:
             "status": "completed",
             "gross_amount": Decimal("15.00"),
             "net_amount": Decimal("15.00"),
+            "source": "shop",
         }
     )
     return _frame("orders", rows)
+
+
+PRODUCTS = {
+    "TEA-GREEN": "TEA",
+    "TEA-BLACK": "TEA",
+    "CUP-WHITE": "CUP",
+    "CUP-BLUE": "CUP",
+    "POT-IRON": "POT",
+}
+
+
+def order_lines() -> pl.DataFrame:
+    """Lines of every order: a tea each, cups and pots by a fixed pattern, one unknown item."""
+    rows = []
+    for n, order_id in enumerate(orders()["order_id"].to_list(), start=1):
+        items = ["TEA-GREEN" if n % 2 else "TEA-BLACK"]
+        if n % 4 == 1:
+            items.append("CUP-BLUE")
+        if n % 3 == 0:
+            items.append("CUP-WHITE")
+        if n % 5 == 0:
+            items.append("POT-IRON")
+        if n == 7:
+            items.append(None)  # a line without a product
+        for line_no, product in enumerate(items, start=1):
+            rows.append(
+                {
+                    "order_id": order_id,
+                    "line_no": line_no,
+                    "product_id": product,
+                    "category": PRODUCTS.get(product or ""),
+                    "quantity": 1.0,
+                    "line_amount": Decimal("10.00"),
+                    "source": "shop",
+                }
+            )
+    return _frame("order_lines", rows)
 
 
 def customers() -> pl.DataFrame:
@@ -99,6 +141,37 @@ def customers() -> pl.DataFrame:
     return _frame("customers", rows)
 
 
+COMMENTS = {
+    "detractor": [
+        "Delivery was slow and the price too high",
+        "物流太慢，价格太贵",
+        "Slow delivery, cold tea",
+    ],
+    "passive": ["Tea was fine", "还可以"],
+    "promoter": ["Great tea and friendly staff", "很好喝，推荐", "Friendly staff, great shop"],
+}
+
+
+def _comment(i: int) -> str | None:
+    if i == 0:
+        return f"call me on {PHONES[0]} or {EMAILS[1]}, delivery slow"
+    nps = i % 11
+    group = "promoter" if nps >= 9 else "passive" if nps >= 7 else "detractor"
+    texts = COMMENTS[group]
+    return None if i % 7 == 3 else texts[i % len(texts)]
+
+
+def _ratings(i: int) -> str | None:
+    """Attribute ratings 1-5 loosely following the NPS; one missing code, one blank response."""
+    if i == 5:
+        return None
+    nps = i % 11
+    quality = min(5, 1 + nps // 2 + (i % 2))
+    delivery = 1 + (nps + (i * 3) % 4) // 3
+    price = -99 if i == 8 else 1 + (i * 7) % 5
+    return json.dumps({"delivery": str(min(delivery, 5)), "price": price, "quality": quality})
+
+
 def surveys() -> pl.DataFrame:
     rows = [
         {
@@ -108,11 +181,15 @@ def surveys() -> pl.DataFrame:
             "responded_at": _ts(dt.date(2025, 1 + i % 6, 10)),
             "nps": float(i % 11),
             "csat": float(1 + i % 5),
-            "comment": f"call me on {PHONES[0]}" if i == 0 else None,
+            "comment": _comment(i),
+            "ratings": _ratings(i),
         }
         for i in range(24)
     ]
-    return _frame("survey_responses", rows)
+    return _frame("survey_responses", rows, {"customer_key": pl.String()})
+
+
+TICKET_SUBJECTS = ["Late delivery (order #1234)", "退款申请", None, "Broken cup in delivery"]
 
 
 def tickets() -> pl.DataFrame:
@@ -123,6 +200,7 @@ def tickets() -> pl.DataFrame:
             "customer_id": KEYS[i % 8],
             "created_at": _ts(dt.date(2025, 1 + i % 6, 12)),
             "status": "solved",
+            "subject": TICKET_SUBJECTS[i % 4],
         }
         for i in range(12)
     ]
@@ -225,6 +303,8 @@ currency: USD
 targets:
   nps: {min: 30}
   churn_rate: {max: 0.5}
+analysis:
+  drivers_min_n: 15
 report:
   names: {names}
 """
@@ -238,6 +318,7 @@ def make_workspace(root: Path, *, names: str = "full", skip: tuple[str, ...] = (
     wh.mkdir(exist_ok=True)
     tables = {
         "orders": orders,
+        "order_lines": order_lines,
         "customers": customers,
         "survey_responses": surveys,
         "tickets": tickets,
