@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -211,7 +212,7 @@ def doctor(ws: Workspace, sample_rows: int = 1000) -> list[Finding]:
 
 def _check_file(ws: Workspace, src: SourceConfig, path: Path, rows: int) -> list[Finding]:
     from crmkit.pipeline.clean import clean
-    from crmkit.pipeline.ingest import Ingestor, _job
+    from crmkit.pipeline.ingest import _job, clean_options
     from crmkit.schema import table as table_of
     from crmkit.sources.mapping import apply_mapping, resolve_mapping
     from crmkit.sources.readers import read_file
@@ -238,8 +239,8 @@ def _check_file(ws: Workspace, src: SourceConfig, path: Path, rows: int) -> list
         )
         frames = apply_mapping(sample.lazy(), mapping)
         frames.pop("__dropped", None)
-        options = Ingestor(ws, "doctor")._clean_options(
-            job, mapping.options, mapping.status_map, getattr(mapping, "value_maps", None)
+        options = clean_options(
+            ws.config, job, mapping.options, mapping.status_map, dt.datetime.now(dt.UTC)
         )
         out = [
             Finding(

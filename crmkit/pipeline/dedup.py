@@ -9,8 +9,6 @@ one when its content differs and is counted as a duplicate when it is identical.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import polars as pl
 
 from crmkit.schema import LINEAGE, Table
@@ -39,29 +37,26 @@ def with_keys(frame: pl.LazyFrame, table: Table) -> pl.LazyFrame:
     )
 
 
-@dataclass(frozen=True)
-class DedupCounts:
-    """How many incoming rows collapsed, and how many replaced a stored version."""
+def collapse(index: pl.DataFrame) -> pl.DataFrame:
+    """Within a run: exact repeats keep their first copy, changed records their latest version.
 
-    duplicates: int
-    updates: int
-
-
-def latest_per_key(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """Keep the last row of each key, in input order (keys from `with_keys`)."""
-    return frame.unique(subset=[KEY_HASH], keep="last", maintain_order=True)
-
-
-def against_stored(
-    incoming: pl.LazyFrame, stored: pl.LazyFrame
-) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    """Split incoming rows (one per key) into (new or changed rows, unchanged repeats).
-
-    `stored` must carry `__key` and `__content` too.
+    `index` holds one small row per incoming row (`__row`, `__file`, `__key`, `__content`).
     """
-    known = stored.select(KEY_HASH, pl.col(CONTENT_HASH).alias("__stored_content"))
-    joined = incoming.join(known, on=KEY_HASH, how="left", maintain_order="left")
-    same = pl.col("__stored_content") == pl.col(CONTENT_HASH)
-    fresh = joined.filter(same.not_() | pl.col("__stored_content").is_null())
-    repeats = joined.filter(same)
-    return fresh.drop("__stored_content"), repeats.drop("__stored_content")
+    first = index.unique(subset=[KEY_HASH, CONTENT_HASH], keep="first", maintain_order=True)
+    return first.unique(subset=[KEY_HASH], keep="last", maintain_order=True)
+
+
+def against_stored(index: pl.DataFrame, stored: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Compare incoming rows (one per key) with the stored ones.
+
+    `stored` is the stored table's key index (`__srow`, `__key`, `__content`). Returns the
+    incoming rows to keep (new or changed) and the `__srow` of stored rows they replace; an
+    incoming row identical to its stored version is dropped (a duplicate).
+    """
+    known = stored.select("__srow", KEY_HASH, pl.col(CONTENT_HASH).alias("__stored"))
+    joined = index.join(known, on=KEY_HASH, how="left", maintain_order="left")
+    fresh = joined.filter(
+        pl.col("__stored").is_null() | (pl.col("__stored") != pl.col(CONTENT_HASH))
+    )
+    replaced = fresh.filter(pl.col("__stored").is_not_null()).select("__srow")
+    return fresh.drop("__srow", "__stored"), replaced

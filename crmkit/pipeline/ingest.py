@@ -33,7 +33,7 @@ from crmkit.pipeline.clean import CleanOptions, clean
 from crmkit.sources.mapping import apply_mapping, resolve_mapping
 from crmkit.sources.readers import ReadResult, read_file, sha256_file
 from crmkit.warehouse import Transaction
-from crmkit.workspace import Workspace
+from crmkit.workspace import Workspace, table_schema
 
 # The canonical `customers` source table is stored as `customer_records`; `customers` holds the
 # resolved golden records.
@@ -241,9 +241,7 @@ class Ingestor:
             pl.lit(job.source).alias("source"),
             pl.lit(outcome.path).alias("source_file"),
         ]
-        options = self._clean_options(
-            job, mapping.options, mapping.status_map, getattr(mapping, "value_maps", None)
-        )
+        options = clean_options(self.config, job, mapping.options, mapping.status_map, self.now)
         outcome.rows_read += result.frame.select(pl.len()).collect().item()
         rejected_lines: list[pl.DataFrame] = []
         dropped = frames.pop("__dropped", None)
@@ -285,36 +283,6 @@ class Ingestor:
             rejects = pl.concat(rejected_lines, how="vertical_relaxed")
             outcome.rows_rejected += rejects.height
             self.rejects.append(self._with_raw(rejects, result, job, outcome))
-
-    def _clean_options(
-        self,
-        job: FileJob,
-        preset_options: dict[str, Any],
-        status_map: dict[str, str],
-        value_maps: dict[str, dict[str, str]] | None,
-    ) -> CleanOptions:
-        cfg = self.config
-
-        def pick(key: str, default: Any) -> Any:
-            for layer in (job.settings, preset_options):
-                if layer.get(key) is not None:
-                    return layer[key]
-            return default
-
-        th = cfg.thresholds
-        return CleanOptions(
-            timezone=pick("timezone", cfg.timezone),
-            date_order=pick("date_order", cfg["date_order"]),
-            decimal=pick("decimal", cfg["decimal"]),
-            currency=pick("currency", cfg["currency"]),
-            phone_region=pick("phone_region", cfg["phone_region"]),
-            future_days=int(th.get("future_days", 2)),
-            min_year=int(th.get("min_year", 1990)),
-            now=self.now,
-            status_map={**status_map, **(job.settings.get("status_map") or {})},
-            value_maps=value_maps or {},
-            missing_codes=tuple(cfg.get("missing_codes") or ()),
-        )
 
     def _with_raw(
         self, rejects: pl.DataFrame, result: ReadResult, job: FileJob, outcome: FileOutcome
@@ -372,49 +340,42 @@ class Ingestor:
     # -- whole run -------------------------------------------------------------------------
 
     def merge(self, tx: Transaction) -> dict[str, int]:
-        """Collapse repeats within the run and against the warehouse; stage new table versions."""
+        """Collapse repeats within the run and against the warehouse; stage new table versions.
+
+        Only small key indexes (row number, key hash, content hash) are collected; the rows
+        themselves stream from the staged parts and the stored table to the new file. Returns,
+        per table, how many stored rows were replaced by a newer version.
+        """
         updated: dict[str, int] = {}
         for name, parts in self.parts.items():
             if not parts:
                 continue
             table = schema.table(name)
             stored_name = STORED_NAME.get(name, name)
+            cols = [c for c in table.polars_schema(with_lineage=True) if c != "customer_key"]
             incoming = pl.concat([pl.scan_parquet(p) for _, p in parts], how="vertical_relaxed")
             incoming = dedup.with_keys(incoming, table).with_row_index("__row")
-            index = incoming.select("__row", "__file", dedup.KEY_HASH, dedup.CONTENT_HASH)
-            index = index.unique(
-                subset=[dedup.KEY_HASH, dedup.CONTENT_HASH], keep="first", maintain_order=True
+            index = dedup.collapse(
+                incoming.select("__row", "__file", dedup.KEY_HASH, dedup.CONTENT_HASH).collect()
             )
-            index = dedup.latest_per_key(index)
-            stored = tx.scan(stored_name, _stored_schema(name))
-            has_stored = self.ws.warehouse.has(stored_name)
-            if has_stored:
-                stored_keys = dedup.with_keys(stored, table)
-                fresh, _ = dedup.against_stored(index, stored_keys)
-                index = fresh
-            kept = index.select("__row", "__file").collect()
+            keep_old = None
+            if self.ws.warehouse.has(stored_name):
+                stored = tx.scan(stored_name, table_schema(stored_name)).with_row_index("__srow")
+                stored_index = dedup.with_keys(stored, table).select(
+                    "__srow", dedup.KEY_HASH, dedup.CONTENT_HASH
+                )
+                index, replaced = dedup.against_stored(index, stored_index.collect())
+                updated[name] = replaced.height
+                keep_old = stored.join(replaced.lazy(), on="__srow", how="anti").select(cols)
+            kept = index.select("__row", "__file")
             self._count_duplicates(name, incoming, kept)
             new_rows = incoming.join(kept.lazy().select("__row"), on="__row", how="semi")
-            cols = list(table.polars_schema(with_lineage=True))
-            cols = [c for c in cols if c != "customer_key"]
             new_rows = new_rows.select(cols)
-            if has_stored:
-                replaced = new_rows.pipe(dedup.with_keys, table).select(dedup.KEY_HASH)
-                keep_old = (
-                    dedup.with_keys(stored, table)
-                    .join(replaced, on=dedup.KEY_HASH, how="anti")
-                    .select(cols)
-                )
-                updated[name] = (
-                    dedup.with_keys(stored, table)
-                    .join(replaced, on=dedup.KEY_HASH, how="semi")
-                    .select(pl.len())
-                    .collect()
-                    .item()
-                )
-                merged = pl.concat([keep_old, new_rows], how="vertical_relaxed")
-            else:
-                merged = new_rows
+            merged = (
+                new_rows
+                if keep_old is None
+                else pl.concat([keep_old, new_rows], how="vertical_relaxed")
+            )
             tx.write(stored_name, merged)
         return updated
 
@@ -432,6 +393,39 @@ class Ingestor:
             outcome = self.outcomes[file_idx]
             outcome.rows_accepted += k
             outcome.rows_duplicate += n - k
+
+
+def clean_options(
+    config: Config,
+    job: FileJob,
+    preset_options: dict[str, Any],
+    status_map: dict[str, str],
+    now: dt.datetime,
+) -> CleanOptions:
+    """Cleaning settings for one file: the source's > the preset's > the workspace's.
+
+    Value maps are not passed: `apply_mapping` has already applied them.
+    """
+
+    def pick(key: str, default: Any) -> Any:
+        for layer in (job.settings, preset_options):
+            if layer.get(key) is not None:
+                return layer[key]
+        return default
+
+    th = config.thresholds
+    return CleanOptions(
+        timezone=pick("timezone", config.timezone),
+        date_order=pick("date_order", config["date_order"]),
+        decimal=pick("decimal", config["decimal"]),
+        currency=pick("currency", config["currency"]),
+        phone_region=pick("phone_region", config["phone_region"]),
+        future_days=int(th.get("future_days", 2)),
+        min_year=int(th.get("min_year", 1990)),
+        now=now,
+        status_map={**status_map, **(job.settings.get("status_map") or {})},
+        missing_codes=tuple(config.get("missing_codes") or ()),
+    )
 
 
 def _derive(
@@ -476,10 +470,6 @@ def _drop_lines_of_rejected_orders(
         "__line", "reason_code", "reason", pl.lit("order_lines").alias("table")
     )
     return lines.join(lost.lazy(), on="__line", how="anti"), bad
-
-
-def _stored_schema(name: str) -> pl.Schema:
-    return schema.table(name).polars_schema()
 
 
 def _display_path(path: Path, workspace: Path) -> str:

@@ -14,7 +14,7 @@ import polars as pl
 
 from crmkit import schema
 from crmkit.warehouse import Transaction
-from crmkit.workspace import Workspace
+from crmkit.workspace import Workspace, table_schema
 
 FACTS = ("orders", "tickets", "survey_responses", "events")
 TIME_OF = {
@@ -30,7 +30,7 @@ def link_customers(ws: Workspace, tx: Transaction, run_id: str) -> dict[str, Any
     from crmkit import identity
 
     tables = {
-        name: tx.scan(name, _schema(name))
+        name: tx.scan(name, table_schema(name))
         for name in ("customer_records", *FACTS)
         if name in tx.written or ws.warehouse.has(name)
     }
@@ -77,7 +77,7 @@ def link_customers(ws: Workspace, tx: Transaction, run_id: str) -> dict[str, Any
 
 def _with_order_facts(customers: pl.LazyFrame, tx: Transaction) -> pl.LazyFrame:
     """Fill `first_order_at` from completed orders (the resolver does not see order times)."""
-    orders = tx.scan("orders", _schema("orders"))
+    orders = tx.scan("orders", table_schema("orders"))
     first = (
         orders.filter(pl.col("status").is_in(["completed", "partially_refunded"]))
         .filter(pl.col("customer_key").is_not_null())
@@ -106,11 +106,3 @@ def _unresolved(tx: Transaction) -> dict[str, int]:
             .item()
         )
     return out
-
-
-def _schema(name: str) -> pl.Schema | None:
-    if name == "customer_records":
-        return schema.CUSTOMERS.polars_schema()
-    if name in schema.SOURCE_TABLES:
-        return schema.SOURCE_TABLES[name].polars_schema()
-    return None
