@@ -32,6 +32,7 @@ from datetime import datetime
 
 import polars as pl
 
+from crmkit.pipeline.fastpath import routed
 from crmkit.pipeline.options import CleanOptions
 from crmkit.pipeline.text import text
 
@@ -191,19 +192,48 @@ def _moments(t: pl.Expr, date_order: str) -> pl.Expr:
     )
 
 
-def datetime_from_text(t: pl.Expr, options: CleanOptions) -> pl.Expr:
-    """`parse_datetime` for input that already went through `text` (what `clean` uses)."""
-    wall, off = _f("wall"), _f("off")
-    with_offset = (wall - pl.duration(minutes=off)).dt.replace_time_zone("UTC")
-    zoned = wall.dt.replace_time_zone(
+# The layout nearly every machine export uses: `2025-01-03`, `2025-01-03 14:05(:07)`, with `T`.
+_ISO_GATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2})?)?$"
+
+
+def _iso_wall(v: pl.Expr) -> pl.Expr:
+    """Naive datetime of a value matching `_ISO_GATE` (padded to `YYYY-MM-DD HH:MM:SS`)."""
+    full = v.str.replace("T", " ", literal=True)
+    full = pl.concat_str(full, pl.lit(" 00:00:00").str.tail(19 - full.str.len_bytes()))
+    return full.str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False)
+
+
+def _zoned(wall: pl.Expr, options: CleanOptions) -> pl.Expr:
+    """A naive wall time in `options.timezone` as a UTC instant (null in the DST gap)."""
+    return wall.dt.replace_time_zone(
         options.timezone, ambiguous="earliest", non_existent="null"
     ).dt.convert_time_zone("UTC")
+
+
+def datetime_from_text(t: pl.Expr, options: CleanOptions) -> pl.Expr:
+    """`parse_datetime` for input that already went through `text` (what `clean` uses).
+
+    ISO-shaped values take `strptime`; only other layouts pay for the general pattern.
+    """
+    return routed(
+        t,
+        _ISO_GATE,
+        lambda v: _zoned(_iso_wall(v), options),
+        lambda v: _general_datetime(v, options),
+        pl.Datetime("us", "UTC"),
+    )
+
+
+def _general_datetime(t: pl.Expr, options: CleanOptions) -> pl.Expr:
+    """Every accepted layout, through the one big pattern of `_moments`."""
+    wall, off = _f("wall"), _f("off")
+    with_offset = (wall - pl.duration(minutes=off)).dt.replace_time_zone("UTC")
     value = (
         pl.when(off.is_not_null())
         .then(with_offset)
         .when(_f("epoch").is_not_null())
         .then(_f("epoch"))
-        .otherwise(zoned)
+        .otherwise(_zoned(wall, options))
     )
     return (
         _moments(t, options.date_order)
@@ -214,7 +244,18 @@ def datetime_from_text(t: pl.Expr, options: CleanOptions) -> pl.Expr:
 
 
 def date_from_text(t: pl.Expr, options: CleanOptions) -> pl.Expr:
-    """`parse_date` for input that already went through `text`."""
+    """`parse_date` for input that already went through `text` (ISO-shaped values fast)."""
+    return routed(
+        t,
+        _ISO_GATE,
+        lambda v: _iso_wall(v).dt.date(),
+        lambda v: _general_date(v, options),
+        pl.Date(),
+    )
+
+
+def _general_date(t: pl.Expr, options: CleanOptions) -> pl.Expr:
+    """Every accepted layout as a calendar date (epoch values in `options.timezone`)."""
     epoch_local = _f("epoch").dt.convert_time_zone(options.timezone).dt.replace_time_zone(None)
     value = pl.coalesce(_f("wall"), epoch_local).dt.date()
     return (

@@ -30,6 +30,7 @@ from crmkit.config import Config, SourceConfig
 from crmkit.errors import InputFileError, UsageError
 from crmkit.pipeline import dedup
 from crmkit.pipeline.clean import CleanOptions, clean
+from crmkit.pipeline.options import accepted_of, rejects_of
 from crmkit.sources.mapping import apply_mapping, resolve_mapping
 from crmkit.sources.readers import ReadResult, read_file, sha256_file
 from crmkit.warehouse import Transaction
@@ -242,7 +243,6 @@ class Ingestor:
             pl.lit(outcome.path).alias("source_file"),
         ]
         options = clean_options(self.config, job, mapping.options, mapping.status_map, self.now)
-        outcome.rows_read += result.frame.select(pl.len()).collect().item()
         rejected_lines: list[pl.DataFrame] = []
         dropped = frames.pop("__dropped", None)
         if dropped is not None:
@@ -255,6 +255,11 @@ class Ingestor:
                 ).collect()
             )
         line_items = "order_lines" in frames
+        # Rows read = rows cleaned + summary rows dropped; line-item files (one order built from
+        # many rows) are counted on the raw file instead.
+        staged = rejected_lines[0].height if rejected_lines else 0
+        if line_items:
+            outcome.rows_read += result.frame.select(pl.len()).collect().item()
         order_rejects: pl.DataFrame | None = None
         for name in sorted(frames, key=lambda n: n != "orders"):  # orders before their lines
             frame = frames[name].with_columns(lineage)
@@ -263,9 +268,13 @@ class Ingestor:
                 rejected_lines.append(lost.collect())
             cleaned = clean(frame.drop("__lines", strict=False), schema.table(name), options)
             part = self.tmp / f"{index:05d}-{len(self.parts.get(name, []))}-{name}.parquet"
-            cleaned.accepted.with_columns(pl.lit(index).alias("__file")).sink_parquet(part)
+            # One cleaning pass: every row with its verdict goes to the part; the accepted rows
+            # are read back by `merge`, the (few) rejects right here.
+            cleaned.checked.with_columns(pl.lit(index).alias("__file")).sink_parquet(part)
             self.parts.setdefault(name, []).append((index, part))
-            rej = cleaned.rejects.collect()
+            rej = rejects_of(pl.scan_parquet(part)).collect()
+            if not line_items:
+                staged += pl.scan_parquet(part).select(pl.len()).collect().item()
             if name == "orders" and line_items:
                 # Line-item files are counted at the line level: a rejected order rejects its lines.
                 order_rejects = (
@@ -278,6 +287,8 @@ class Ingestor:
             rejected_lines.append(
                 rej.select("__line", "reason_code", "reason", pl.lit(name).alias("table"))
             )
+        if not line_items:
+            outcome.rows_read += staged
         outcome.tables = sorted({*outcome.tables, *frames})
         if rejected_lines:
             rejects = pl.concat(rejected_lines, how="vertical_relaxed")
@@ -353,7 +364,9 @@ class Ingestor:
             table = schema.table(name)
             stored_name = STORED_NAME.get(name, name)
             cols = [c for c in table.polars_schema(with_lineage=True) if c != "customer_key"]
-            incoming = pl.concat([pl.scan_parquet(p) for _, p in parts], how="vertical_relaxed")
+            incoming = pl.concat(
+                [accepted_of(pl.scan_parquet(p)) for _, p in parts], how="vertical_relaxed"
+            )
             incoming = dedup.with_keys(incoming, table).with_row_index("__row")
             index = dedup.collapse(
                 incoming.select("__row", "__file", dedup.KEY_HASH, dedup.CONTENT_HASH).collect()

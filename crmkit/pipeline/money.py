@@ -10,8 +10,11 @@ places are rounded half-to-even to cents.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
 
+from crmkit.pipeline.fastpath import routed
 from crmkit.pipeline.text import let, text
 from crmkit.schema import MONEY
 
@@ -103,10 +106,25 @@ def number_string(expr: pl.Expr, decimal: str = ".") -> pl.Expr:
     return number_from_text(text(expr), decimal)
 
 
+def _plain(decimal: str) -> str:
+    """Gate of a bare number (`-1234.5`) that needs none of `number_from_text`'s rewriting."""
+    return r"^-?[0-9]+(?:\.[0-9]+)?$" if decimal == "." else r"^-?[0-9]+$"
+
+
+def _fast_number(
+    t: pl.Expr, decimal: str, then: Callable[[pl.Expr], pl.Expr], dtype: pl.DataType
+) -> pl.Expr:
+    """`then(number_from_text(t))`, casting bare numbers directly (the common case)."""
+    return routed(t, _plain(decimal), then, lambda v: then(number_from_text(v, decimal)), dtype)
+
+
+def _money(number: pl.Expr) -> pl.Expr:
+    return number.cast(_WIDE, strict=False).round(2).cast(MONEY, strict=False)
+
+
 def money_from_text(t: pl.Expr, decimal: str = ".") -> pl.Expr:
     """`parse_money` for input that already went through `text`."""
-    wide = number_from_text(t, decimal).cast(_WIDE, strict=False)
-    return wide.round(2).cast(MONEY, strict=False)
+    return _fast_number(t, decimal, _money, MONEY)
 
 
 def parse_money(expr: pl.Expr, decimal: str = ".") -> pl.Expr:
@@ -116,7 +134,7 @@ def parse_money(expr: pl.Expr, decimal: str = ".") -> pl.Expr:
 
 def decimal_from_text(t: pl.Expr, decimal: str = ".") -> pl.Expr:
     """Texted number → exact `Decimal(38, 9)` (used to derive money from quantity × price)."""
-    return number_from_text(t, decimal).cast(_WIDE, strict=False)
+    return _fast_number(t, decimal, lambda v: v.cast(_WIDE, strict=False), _WIDE)
 
 
 def parse_decimal(expr: pl.Expr, decimal: str = ".") -> pl.Expr:
@@ -126,7 +144,7 @@ def parse_decimal(expr: pl.Expr, decimal: str = ".") -> pl.Expr:
 
 def float_from_text(t: pl.Expr, decimal: str = ".") -> pl.Expr:
     """`parse_float` for input that already went through `text`."""
-    return number_from_text(t, decimal).cast(pl.Float64, strict=False)
+    return _fast_number(t, decimal, lambda v: v.cast(pl.Float64, strict=False), pl.Float64)
 
 
 def parse_float(expr: pl.Expr, decimal: str = ".") -> pl.Expr:
@@ -138,9 +156,15 @@ def int_from_text(t: pl.Expr, decimal: str = ".") -> pl.Expr:
     """`parse_int` for input that already went through `text`."""
 
     def whole(v: pl.Expr) -> pl.Expr:
-        return pl.when(v.str.contains(r"^-?\d+(?:\.0*)?$")).then(v.str.replace(r"\.0*$", ""))
+        w = let(
+            v,
+            lambda n: pl.when(n.str.contains(r"^-?\d+(?:\.0*)?$")).then(
+                n.str.replace(r"\.0*$", "")
+            ),
+        )
+        return w.cast(pl.Int64, strict=False)
 
-    return let(number_from_text(t, decimal), whole).cast(pl.Int64, strict=False)
+    return _fast_number(t, decimal, whole, pl.Int64)
 
 
 def parse_int(expr: pl.Expr, decimal: str = ".") -> pl.Expr:

@@ -38,7 +38,35 @@ class CleanOptions:
 
 @dataclass(frozen=True)
 class CleanResult:
-    """Accepted rows (typed canonical columns + `__line`) and rejected rows (one per input row)."""
+    """Every cleaned row once, with its verdict; `accepted` and `rejects` are views of it.
 
-    accepted: pl.LazyFrame
-    rejects: pl.LazyFrame
+    `checked` holds the typed canonical columns, `__line`, `__code` (null when the row is
+    accepted) and `__reason`. Ingest writes `checked` to disk in one pass and splits the file,
+    rather than running the cleaning twice (once per view).
+    """
+
+    checked: pl.LazyFrame
+
+    @property
+    def accepted(self) -> pl.LazyFrame:
+        return accepted_of(self.checked)
+
+    @property
+    def rejects(self) -> pl.LazyFrame:
+        return rejects_of(self.checked)
+
+
+def accepted_of(checked: pl.LazyFrame) -> pl.LazyFrame:
+    """Accepted rows of a `CleanResult.checked` frame: typed columns + `__line`."""
+    return checked.filter(pl.col("__code").is_null()).drop("__code", "__reason")
+
+
+def rejects_of(checked: pl.LazyFrame) -> pl.LazyFrame:
+    """Rejected rows: `__line`, `source`, `source_file`, `reason_code`, `reason`."""
+    return checked.filter(pl.col("__code").is_not_null()).select(
+        "__line",
+        pl.col("source").cast(pl.String),
+        pl.col("source_file").cast(pl.String),
+        pl.col("__code").alias("reason_code"),
+        pl.col("__reason").alias("reason"),
+    )
