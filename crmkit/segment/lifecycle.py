@@ -16,7 +16,8 @@ repeat customer the median of the days between their consecutive purchase days (
 as-of date; same-day orders are one purchase), then across those customers
 at_risk_after = ⌈p75⌉ and churned_after = ⌈p95⌉ (linear interpolation). churned_after is capped
 at `active_window` (so anyone the metrics call inactive is churned here), a derived
-at_risk_after at churned_after − 1, and a derived churned_after is ≥ at_risk_after + 1.
+at_risk_after at churned_after − 1, and a derived churned_after is ≥ at_risk_after + 1 and ≥ 2
+(daily buyers: at risk after 1 day, churned after 2).
 With fewer than `min_gaps` (30) repeat customers: at_risk_after = ⌈active_window / 2⌉,
 churned_after = active_window.
 """
@@ -94,7 +95,8 @@ def derive_windows(
     else:
         p_risk, p_churn = math.ceil(active_window / 2), active_window
         how = f"only {n} repeat customers (< {min_gaps}): half of / all of active_window"
-    churn = churned_after if churned_after is not None else min(max(p_churn, 1), active_window)
+    # At least 2 days: daily buyers (all gaps ≤ 1) still get at risk = 1 < churned = 2.
+    churn = churned_after if churned_after is not None else min(max(p_churn, 2), active_window)
     risk = at_risk_after if at_risk_after is not None else min(max(p_risk, 1), churn - 1)
     if churned_after is None and churn <= risk:
         churn = risk + 1

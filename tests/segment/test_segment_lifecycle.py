@@ -79,6 +79,12 @@ def test_windows_from_gap_quantiles() -> None:
     assert partly.derived_from.startswith("partly configured")
 
 
+def test_windows_of_daily_buyers_stay_ordered() -> None:
+    # Everyone buys every day: p75 = p95 = 1, yet at risk must come before churned.
+    w = derive_windows(pl.Series([1] * 50), active_window=365)
+    assert (w.at_risk_after, w.churned_after) == (1, 2)
+
+
 def test_windows_fallback_with_few_gaps() -> None:
     w = derive_windows(pl.Series([5, 6]), active_window=365)
     assert (w.at_risk_after, w.churned_after) == (183, 365)
