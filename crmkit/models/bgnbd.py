@@ -2,7 +2,7 @@
 repeat purchase decides drop-out; gamma(r, alpha) and beta(a, b) heterogeneity.
 
 The log-likelihood is written as log-sum-exp of its two terms so that heavy buyers and long
-histories never overflow; expectations use the Euler-transformed 2F1 (bounded terms only).
+histories never overflow; expectations use `hypergeo.scaled_hyp2f1` (finite for any fit).
 """
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
+from scipy.special import betaln, digamma, expit, gammaln
 
 from crmkit.models.fitting import unique_inverse
+from crmkit.models.hypergeo import scaled_hyp2f1
 
 NAME = "bgnbd"
 PARAM_NAMES: tuple[str, ...] = ("r", "alpha", "a", "b")
@@ -60,8 +61,7 @@ def expected_if_alive(
     """Expected purchases in (T, T + t] for a customer alive at T; depends on (x, T) only."""
     r, alpha, a, b = (params[n] for n in PARAM_NAMES)
     z = t / (alpha + T + t)
-    # (1-z)^(r+x) 2F1(r+x, b+x; a+b+x-1; z) == (1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z)
-    tail = np.exp((a - 1.0) * np.log1p(-z)) * hyp2f1(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z)
+    tail = scaled_hyp2f1(r + x, b + x, a + b + x - 1.0, z)  # (1-z)^(r+x) 2F1(r+x, b+x; …)
     return (a + b + x - 1.0) / (a - 1.0) * (1.0 - tail)
 
 

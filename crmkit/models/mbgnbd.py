@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.special import digamma, expit, gammaln, hyp2f1
+from scipy.special import digamma, expit, gammaln
 
 from crmkit.models import bgnbd
 from crmkit.models.fitting import unique_inverse
+from crmkit.models.hypergeo import scaled_hyp2f1
 
 NAME = "mbgnbd"
 PARAM_NAMES: tuple[str, ...] = ("r", "alpha", "a", "b")
@@ -60,8 +61,7 @@ def expected_if_alive(
     """Expected purchases in (T, T + t] for a customer alive at T; depends on (x, T) only."""
     r, alpha, a, b = (params[n] for n in PARAM_NAMES)
     z = t / (alpha + T + t)
-    # (1-z)^(r+x) 2F1(r+x, b+x+1; a+b+x; z) == (1-z)^(a-1) 2F1(a+b-r, a-1; a+b+x; z)
-    tail = np.exp((a - 1.0) * np.log1p(-z)) * hyp2f1(a + b - r, a - 1.0, a + b + x, z)
+    tail = scaled_hyp2f1(r + x, b + x + 1.0, a + b + x, z)  # (1-z)^(r+x) 2F1(r+x, b+x+1; …)
     return (a + b + x) / (a - 1.0) * (1.0 - tail)
 
 
