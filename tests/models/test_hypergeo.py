@@ -24,7 +24,7 @@ FITS = [(1.8154, 86462.55, 9266908.07), (0.24259, 0.79292, 2.4259), (2.0, 1.2, 4
 
 @pytest.mark.parametrize(("r", "a", "b"), FITS)
 @pytest.mark.parametrize("x", [0.0, 1.0, 20.0, 300.0, 3000.0])
-@pytest.mark.parametrize("z", [0.05, 0.33, 0.75])
+@pytest.mark.parametrize("z", [0.05, 0.33, 0.5])  # mpmath itself stalls at x=3000, z≥0.6
 def test_matches_mpmath(r: float, a: float, b: float, x: float, z: float) -> None:
     p, q, c = r + x, b + x, a + b + x - 1.0
     got = scaled_hyp2f1(np.array([p]), q, np.array([c]), np.array([z]))[0]
