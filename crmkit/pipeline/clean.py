@@ -53,6 +53,7 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 
 from crmkit.pipeline.dates import date_from_text, datetime_from_text
+from crmkit.pipeline.fastpath import per_distinct
 from crmkit.pipeline.money import (
     decimal_from_text,
     float_from_text,
@@ -164,10 +165,23 @@ def _parse(column: str, kind: str, table: Table, opts: CleanOptions) -> pl.Expr:
             if column in SCORES:
                 return score_from_text(t, opts.decimal)
             return float_from_text(t, opts.decimal)
-        case "bool":
-            return parse_bool(t, texted=True)
         case "email":
             return normalize_email(t, texted=True)
+        case "tags":
+            return parse_tags(t, texted=True)
+        case "bool" | "enum" | "gender" | "country" | "currency":
+            # Few distinct values per column: parse each once per batch.
+            dtype = table.column(column).dtype
+            return per_distinct(t, lambda v: _vocabulary(v, column, kind, table, opts), dtype)
+    raise ValueError(f"unknown column kind {kind!r} for {table.name}.{column}")
+
+
+def _vocabulary(t: pl.Expr, column: str, kind: str, table: Table, opts: CleanOptions) -> pl.Expr:
+    """The parsers of the vocabulary kinds (booleans, enums, genders, countries, currencies)
+    on texted input."""
+    match kind:
+        case "bool":
+            return parse_bool(t, texted=True)
         case "enum":
             value_map = opts.value_maps.get(column) or {}
             return map_enum(t, column, table, opts.status_map, value_map, texted=True)
@@ -175,11 +189,7 @@ def _parse(column: str, kind: str, table: Table, opts: CleanOptions) -> pl.Expr:
             return parse_gender(t, texted=True)
         case "country":
             return parse_country(t, texted=True)
-        case "currency":
-            return parse_currency(t, texted=True)
-        case "tags":
-            return parse_tags(t, texted=True)
-    raise ValueError(f"unknown column kind {kind!r} for {table.name}.{column}")
+    return parse_currency(t, texted=True)
 
 
 _PARSE_FAILURE = {

@@ -79,7 +79,7 @@ def fold(expr: pl.Expr) -> pl.Expr:
     """
     return routed(
         expr.cast(pl.String),
-        r"^[\x00-\x7F]*$",
+        lambda v: v.str.len_bytes() == v.str.len_chars(),  # ASCII (much cheaper than a regex)
         lambda v: v.str.strip_chars(),
         lambda v: v.str.normalize("NFKC").str.replace_all(_ZERO_WIDTH, "").str.strip_chars(),
         pl.String(),
@@ -101,7 +101,19 @@ def loose(expr: pl.Expr) -> pl.Expr:
 
 
 def ident_from_text(t: pl.Expr) -> pl.Expr:
-    """`ident` for input that already went through `text`."""
+    """`ident` for input that already went through `text` (unchanged without guard characters:
+    it is already trimmed and placeholder-free)."""
+    return routed(
+        t,
+        lambda v: ~v.str.contains_any(["=", "'", "\t", '"']),
+        lambda v: v,
+        _unguarded,
+        pl.String(),
+    )
+
+
+def _unguarded(t: pl.Expr) -> pl.Expr:
+    """Excel guards stripped (`="123"`, leading `=`, `'`, tab), then trimmed and placeholders."""
 
     def unguard(v: pl.Expr) -> pl.Expr:
         quoted = v.str.starts_with('="') & v.str.ends_with('"') & (v.str.len_chars() >= 3)

@@ -175,3 +175,24 @@ def test_fold_skips_nfkc_only_where_it_changes_nothing() -> None:
     got = frame.select(text.fold(pl.col("t"))).to_series()
     _assert_same(frame["t"], got, frame.select(want).to_series())
     assert got[-2] == "Tel138王"  # full-width folded, zero-width dropped, spaces trimmed
+
+
+def test_per_distinct_equals_direct_parse_with_nulls() -> None:
+    from crmkit.pipeline.fastpath import per_distinct
+
+    def parse(v: pl.Expr) -> pl.Expr:  # null maps to a value, one value maps to null
+        return pl.when(v.is_null()).then(pl.lit("none")).when(v == "b").then(None).otherwise(v)
+
+    few = ["a", "b", None, "c", "a", None] * 200  # few distinct values: mapped back
+    many = [str(i) for i in range(1000)] + [None, "b"]  # many: parsed directly
+    for values in (few, many):
+        frame = pl.DataFrame({"t": values})
+        got = frame.select(per_distinct(pl.col("t"), parse, pl.String())).to_series()
+        want = frame.select(parse(pl.col("t"))).to_series()
+        _assert_same(frame["t"], got, want)
+
+
+def test_ident_fast_path_keeps_guard_rules() -> None:
+    values = ["O-1", '="007"', "'0012", "\tA1", "=42", 'a"b', "N/A", "'N/A", None]
+    got = pl.DataFrame({"t": values}).select(text.ident(pl.col("t"))).to_series().to_list()
+    assert got == ["O-1", "007", "0012", "A1", "42", 'a"b', None, None, None]
