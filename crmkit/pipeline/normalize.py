@@ -5,7 +5,7 @@ This is the public toolbox of the cleaning step; `clean` applies them per column
 * `text`, `ident`, `loose` — trimming, NFKC, placeholders, Excel guards (`crmkit.pipeline.text`)
 * `parse_datetime`, `parse_date` — lenient dates and times (`crmkit.pipeline.dates`)
 * `parse_money`, `parse_float`, `parse_int`, `parse_score` — exact numbers (`crmkit.pipeline.money`)
-* `normalize_phone`, `phone_lookup` — E.164 via `phonenumbers` (`crmkit.pipeline.phones`)
+* `normalize_phone`, `phone_e164` — E.164 via `phonenumbers` (`crmkit.pipeline.phones`)
 * `normalize_email`, `parse_bool`, `parse_gender`, `parse_country`, `parse_currency`,
   `map_enum`, `parse_tags` — defined here.
 
@@ -28,7 +28,7 @@ import polars as pl
 
 from crmkit.pipeline.dates import parse_date, parse_datetime
 from crmkit.pipeline.money import parse_decimal, parse_float, parse_int, parse_money, parse_score
-from crmkit.pipeline.phones import normalize_phone, normalize_phone_value, phone_lookup
+from crmkit.pipeline.phones import normalize_phone, normalize_phone_value, phone_e164
 from crmkit.pipeline.text import fold, ident, let, loose, null_placeholders, text
 
 __all__ = [
@@ -52,7 +52,7 @@ __all__ = [
     "parse_money",
     "parse_score",
     "parse_tags",
-    "phone_lookup",
+    "phone_e164",
     "text",
 ]
 

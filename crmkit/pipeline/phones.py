@@ -6,10 +6,9 @@ field (`,` `;` `/` `、` `|`) → the first valid one; `00` international prefix
 `+86`; extensions are dropped. A number without a country code needs `region`; a number that
 `phonenumbers` does not consider valid gives null.
 
-`phone_lookup` collects the distinct raw values of one column (the one `collect` that `clean`
-does per phone column) and returns a `replace_strict` expression — cheap because real exports
-have far fewer distinct phones than rows. The distinct values take one of two paths, which give
-identical answers:
+`phone_e164` maps a column batch by batch, normalising each distinct value once (a cache spans
+the batches) — cheap because real exports have far fewer distinct phones than rows. The
+distinct values take one of two paths, which give identical answers:
 
 * Vectorised, for the common case: a value made only of ASCII digits, `+`, blanks, `-`, `.` and
   Excel guards that folds to `+digits` (or `digits` with a `region`). It is split into country
@@ -27,6 +26,7 @@ identical answers:
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable
 from functools import cache, lru_cache
@@ -329,18 +329,31 @@ def _e164_table(values: pl.Series, region: str | None) -> pl.DataFrame:
 def normalize_phone(
     values: Iterable[str | None], region: str | None = None
 ) -> dict[str, str | None]:
-    """Distinct raw values → E.164 (or None); the mapping that `phone_lookup` joins back."""
+    """Distinct raw values → E.164 (or None), the same mapping `phone_e164` applies."""
     table = _e164_table(pl.Series(list(set(values)), dtype=pl.String), region)
     return dict(zip(table["raw"].to_list(), table["e164"].to_list(), strict=True))
 
 
-def phone_lookup(frame: pl.LazyFrame, column: str, region: str | None) -> pl.Expr:
-    """An expression mapping `column`'s raw values to E.164, built from its distinct values.
+def phone_e164(expr: pl.Expr, region: str | None) -> pl.Expr:
+    """Raw phone strings → E.164 (or null), streaming: each batch's distinct values not seen in
+    an earlier batch are normalised (`_e164_table`), the rest come from a cache that lives as
+    long as the expression — so a number repeated on a million orders is parsed once, and the
+    file is read only once."""
+    cache: dict[str, str | None] = {}
+    lock = threading.Lock()  # batches arrive on several threads: parse a new number only once
 
-    Collects `frame.select(column).unique()` once (streaming engine).
-    """
-    distinct = frame.select(pl.col(column).cast(pl.String).unique()).collect(engine="streaming")
-    table = _e164_table(distinct.to_series(), region)
-    return pl.col(column).replace_strict(
-        table["raw"], table["e164"], default=None, return_dtype=pl.String
-    )
+    def batch(s: pl.Series) -> pl.Series:
+        distinct = s.drop_nulls().unique().to_list()
+        with lock:
+            new = [v for v in distinct if v not in cache]
+            if new:
+                table = _e164_table(pl.Series(new, dtype=pl.String), region)
+                cache.update(zip(table["raw"].to_list(), table["e164"].to_list(), strict=True))
+        return s.replace_strict(
+            pl.Series(distinct, dtype=pl.String),
+            pl.Series([cache[v] for v in distinct], dtype=pl.String),
+            default=None,
+            return_dtype=pl.String,
+        )
+
+    return expr.cast(pl.String).map_batches(batch, return_dtype=pl.String, is_elementwise=True)

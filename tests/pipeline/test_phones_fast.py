@@ -1,7 +1,7 @@
 """The vectorised phone path gives exactly what the per-value `phonenumbers` path gives.
 
 The oracle is `normalize_phone_value` (Python, `phonenumbers.parse` + `is_valid_number`); the
-vectorised path (`normalize_phone`, `phone_lookup`) must agree with it on every input, and must
+vectorised path (`normalize_phone`, `phone_e164`) must agree with it on every input, and must
 actually be taken for ordinary numbers rather than quietly falling back to the oracle.
 """
 
@@ -193,10 +193,10 @@ def test_realistic_numbers(region):
     assert got == {v: ORACLE(v, region) for v in REALISTIC[region]}
 
 
-def test_phone_lookup_maps_every_row():
+def test_phone_e164_maps_every_row():
     raw = ["+86 138 0013 8000", "13800138000", None, "13800138000", "bad", "(415) 555-2671"]
     frame = pl.LazyFrame({"phone": raw})
-    out = frame.select(phones.phone_lookup(frame, "phone", "CN")).collect()["phone"].to_list()
+    out = frame.select(phones.phone_e164(pl.col("phone"), "CN")).collect()["phone"].to_list()
     assert out == [None if v is None else ORACLE(v, "CN") for v in raw]
 
 
@@ -220,3 +220,19 @@ def test_unknown_or_missing_region():
     values = ["13800138000", "+8613800138000", "0013800138000"]
     for region in (None, "XX", "cn"):
         assert phones.normalize_phone(values, region) == {v: ORACLE(v, region) for v in values}
+
+
+def test_phone_e164_parses_each_number_once_across_batches(monkeypatch):
+    calls: list[int] = []
+    real = phones._e164_table
+
+    def counting(values, region):
+        calls.append(values.len())
+        return real(values, region)
+
+    monkeypatch.setattr(phones, "_e164_table", counting)
+    numbers = [f"+86 139{i:08d}" for i in range(300)]
+    frame = pl.LazyFrame({"phone": numbers * 10})  # every number on ten rows
+    out = frame.select(phones.phone_e164(pl.col("phone"), "CN")).collect(engine="streaming")
+    assert out["phone"].to_list() == [n.replace(" ", "") for n in numbers] * 10
+    assert sum(calls) == 300  # each distinct number normalised once, whatever the batching
