@@ -42,6 +42,8 @@ def collapse(index: pl.DataFrame) -> pl.DataFrame:
 
     `index` holds one small row per incoming row (`__row`, `__file`, `__key`, `__content`).
     """
+    if index[KEY_HASH].n_unique() == index.height:  # no key twice: nothing to collapse
+        return index
     first = index.unique(subset=[KEY_HASH, CONTENT_HASH], keep="first", maintain_order=True)
     return first.unique(subset=[KEY_HASH], keep="last", maintain_order=True)
 

@@ -368,9 +368,8 @@ class Ingestor:
                 [accepted_of(pl.scan_parquet(p)) for _, p in parts], how="vertical_relaxed"
             )
             incoming = dedup.with_keys(incoming, table).with_row_index("__row")
-            index = dedup.collapse(
-                incoming.select("__row", "__file", dedup.KEY_HASH, dedup.CONTENT_HASH).collect()
-            )
+            every = incoming.select("__row", "__file", dedup.KEY_HASH, dedup.CONTENT_HASH).collect()
+            index = dedup.collapse(every)
             keep_old = None
             if self.ws.warehouse.has(stored_name):
                 stored = tx.scan(stored_name, table_schema(stored_name)).with_row_index("__srow")
@@ -381,9 +380,10 @@ class Ingestor:
                 updated[name] = replaced.height
                 keep_old = stored.join(replaced.lazy(), on="__srow", how="anti").select(cols)
             kept = index.select("__row", "__file")
-            self._count_duplicates(name, incoming, kept)
-            new_rows = incoming.join(kept.lazy().select("__row"), on="__row", how="semi")
-            new_rows = new_rows.select(cols)
+            self._count_duplicates(name, every, kept)
+            if kept.height < every.height:
+                incoming = incoming.join(kept.lazy().select("__row"), on="__row", how="semi")
+            new_rows = incoming.select(cols)
             merged = (
                 new_rows
                 if keep_old is None
@@ -392,12 +392,12 @@ class Ingestor:
             tx.write(stored_name, merged)
         return updated
 
-    def _count_duplicates(self, name: str, incoming: pl.LazyFrame, kept: pl.DataFrame) -> None:
+    def _count_duplicates(self, name: str, every: pl.DataFrame, kept: pl.DataFrame) -> None:
         if name == "orders" and any("order_lines" in o.tables for o in self.outcomes):
             line_files = {i for i, o in enumerate(self.outcomes) if "order_lines" in o.tables}
         else:
             line_files = set()
-        before = incoming.group_by("__file").agg(pl.len().alias("n")).collect()
+        before = every.group_by("__file").agg(pl.len().alias("n"))
         after = kept.group_by("__file").agg(pl.len().alias("k"))
         counts = before.join(after, on="__file", how="left").fill_null(0)
         for file_idx, n, k in counts.iter_rows():
