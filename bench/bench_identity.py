@@ -1,7 +1,11 @@
 """Benchmark identity resolution: 1M person-records from 3 sources with 30% duplicates, then an
-incremental run adding 10k records. Prints time, peak memory and pairwise precision / recall.
+incremental run adding 10k records. Prints time (wall and CPU), peak memory, the load average
+and pairwise precision / recall, and a Markdown row per run for docs/performance.md.
 
     python bench/bench_identity.py [--records 1000000] [--new 10000] [--cores 2]
+
+The incremental run gets what the ingest step stores between runs: the identity map, the
+`identity_features` table and the golden customers.
 
 The data is synthetic and vectorised (numpy + polars): Chinese and western names, romanised
 variants, typos, missing fields, shared family phones and placeholder contact points.
@@ -224,6 +228,15 @@ def synthetic(
     return records, truth
 
 
+def _cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def _load() -> str:
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--records", type=int, default=1_000_000)
@@ -238,23 +251,36 @@ def main() -> None:
     t0 = time.perf_counter()
     records, truth = synthetic(args.records, seed=7)
     print(f"generated {records.height:,} records in {time.perf_counter() - t0:.1f}s")
-    t0 = time.perf_counter()
+    load0, t0, c0 = _load(), time.perf_counter(), _cpu()
     res = resolve(records, previous=None, settings={}, run_id="bench-1")
-    full = time.perf_counter() - t0
+    full, full_cpu, load1 = time.perf_counter() - t0, _cpu() - c0, _load()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     ev = evaluate(res, truth)
     print(
-        f"full run: {full:.1f}s, peak RSS {peak:.2f} GB, {res.customers.height:,} customers, "
-        f"precision {ev['precision']:.4f}, recall {ev['recall']:.4f}"
+        f"full run: {full:.1f}s wall, {full_cpu:.1f}s CPU, peak RSS {peak:.2f} GB, "
+        f"{res.customers.height:,} customers, precision {ev['precision']:.4f}, "
+        f"recall {ev['recall']:.4f}; load average {load0} before, {load1} after"
     )
     print("links by rule:", res.report["links_by_rule"])
+    rows = [
+        f"| full, {records.height:,} records → {res.customers.height:,} customers | "
+        f"{full:.1f} s ({full_cpu:.1f} CPU-s) | {peak:.2f} GB | {ev['precision']:.4f} | "
+        f"{ev['recall']:.4f} | {load1} |"
+    ]
 
     people = persons(int(args.records * 0.7), 7)
     new, new_truth = synthetic(args.new, seed=99, id_offset=10_000_000, people=people)
     allrec = pl.concat([records, new])
-    t0 = time.perf_counter()
-    res2 = resolve(allrec, previous=res.identity_map, settings={}, run_id="bench-2")
-    inc = time.perf_counter() - t0
+    load0, t0, c0 = _load(), time.perf_counter(), _cpu()
+    res2 = resolve(
+        allrec,
+        previous=res.identity_map,
+        previous_features=res.features,
+        previous_customers=res.customers,
+        settings={},
+        run_id="bench-2",
+    )
+    inc, inc_cpu, load1 = time.perf_counter() - t0, _cpu() - c0, _load()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     ev2 = evaluate(res2, pl.concat([truth, new_truth]))
     kept = (
@@ -263,10 +289,18 @@ def main() -> None:
         .item()
     )
     print(
-        f"incremental run (+{new.height:,}): {inc:.1f}s, peak RSS {peak:.2f} GB, "
-        f"precision {ev2['precision']:.4f}, recall {ev2['recall']:.4f}, keys kept {kept:.4%}, "
-        f"changes {res2.report['changes']}"
+        f"incremental run (+{new.height:,}): {inc:.1f}s wall, {inc_cpu:.1f}s CPU, "
+        f"peak RSS {peak:.2f} GB, precision {ev2['precision']:.4f}, "
+        f"recall {ev2['recall']:.4f}, keys kept {kept:.4%}, changes {res2.report['changes']}; "
+        f"load average {load0} before, {load1} after"
     )
+    rows.append(
+        f"| incremental, +{new.height:,} records | {inc:.1f} s ({inc_cpu:.1f} CPU-s) | "
+        f"{peak:.2f} GB | {ev2['precision']:.4f} | {ev2['recall']:.4f} | {load1} |"
+    )
+    print("\n| run | time | peak RSS | precision | recall | load (1/5/15 min) |")
+    print("|---|---|---|---|---|---|")
+    print("\n".join(rows))
 
 
 if __name__ == "__main__":

@@ -20,6 +20,8 @@ import polars as pl
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from crmkit.identity.arrays import unique
+
 TIERS = ("fs", "previous", "bridge", "phone", "email")
 
 
@@ -36,14 +38,13 @@ def components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
 
 
 def _violations(labels: np.ndarray, cannot: pl.DataFrame, cap: int) -> np.ndarray:
-    """Component labels that are over the size cap or hold a cannot-link pair."""
-    lab, size = np.unique(labels, return_counts=True)
-    bad = set(lab[size > cap].tolist())
+    """Mask over labels: the components that are over the size cap or hold a cannot-link pair."""
+    bad = np.bincount(labels, minlength=len(labels)) > cap
     if cannot.height:
         cl = labels[cannot["rid_l"].to_numpy()]
         cr = labels[cannot["rid_r"].to_numpy()]
-        bad |= set(cl[cl == cr].tolist())
-    return np.array(sorted(bad), dtype=np.int64)
+        bad[cl[cl == cr]] = True
+    return bad
 
 
 def cluster(
@@ -60,7 +61,8 @@ def cluster(
 
     `links`: rid_l, rid_r, rule (email|phone|must_link|fs), probability, for pairs of named records.
     `previous_group`: the previous customer's smallest rid per record (-1 for new records).
-    `contacts`: rid, kind, value: unguarded contact values, for attaching records without a name.
+    `contacts`: rid, kind, value: unguarded contact values, for attaching records without a name
+    (only values that such a record carries matter: a caller may pass just those rows).
     """
     t = settings["thresholds"]
     cap = int(t["max_cluster_records"])
@@ -91,10 +93,10 @@ def cluster(
     dropped = []
     for tier in TIERS:
         bad = _violations(labels, cannot, cap)
-        if len(bad) == 0:
+        if not bad.any():
             break
-        inside = pl.Series(labels[strong["rid_l"].to_numpy()]).is_in(pl.Series(bad).implode())
-        drop = inside.to_numpy() & (strong["tier"] == tier).to_numpy()
+        inside = bad[labels[strong["rid_l"].to_numpy()]]
+        drop = inside & (strong["tier"] == tier).to_numpy()
         dropped.append(strong.filter(pl.Series(drop)).select("rid_l", "rid_r"))
         strong = strong.filter(pl.Series(~drop))
         labels = components(n, strong["rid_l"].to_numpy(), strong["rid_r"].to_numpy())
@@ -138,14 +140,9 @@ def _weak_merge(
     )
     inner = weak.filter(pl.col("ca") == pl.col("cb"))
     cross = weak.filter(pl.col("ca") != pl.col("cb"))
-    sizes = pl.DataFrame({"c": labels}).group_by("c").agg(size=pl.len())
-    best = (
-        cross.group_by("ca", "cb")
-        .agg(p=pl.col("probability").max())
-        .join(sizes.rename({"c": "ca", "size": "sa"}), on="ca")
-        .join(sizes.rename({"c": "cb", "size": "sb"}), on="cb")
-        .filter(pl.col("sa") + pl.col("sb") <= cap)
-    )
+    size = np.bincount(labels, minlength=n)
+    best = cross.group_by("ca", "cb").agg(p=pl.col("probability").max())
+    best = best.filter(pl.Series(size[best["ca"].to_numpy()] + size[best["cb"].to_numpy()] <= cap))
     if cannot.height:
         cc = pl.DataFrame(
             {"a": labels[cannot["rid_l"].to_numpy()], "b": labels[cannot["rid_r"].to_numpy()]}
@@ -173,10 +170,13 @@ def _weak_merge(
         np.concatenate([np.arange(n), top["src"].to_numpy()]),
         np.concatenate([np.arange(n), top["dst"].to_numpy()]),
     )
-    groups = pl.DataFrame({"c": np.unique(labels)}).with_columns(
-        s=pl.Series(tent[np.unique(labels)])
+    # the components that propose or are proposed to (all others stay on their own)
+    proposed = unique(np.concatenate([top["src"].to_numpy(), top["dst"].to_numpy()]))
+    gstat = (
+        pl.DataFrame({"s": tent[proposed], "size": size[proposed]})
+        .group_by("s")
+        .agg(k=pl.len(), size=pl.col("size").sum())
     )
-    gstat = groups.join(sizes, on="c").group_by("s").agg(k=pl.len(), size=pl.col("size").sum())
     links_in = (
         best.with_columns(s=pl.Series(tent[best["ca"].to_numpy()])).group_by("s").agg(e=pl.len())
     )
@@ -379,7 +379,8 @@ def attach_by_unique_name(
     """Attach a record that has a name but no contact point (a support ticket signed "zhang wei")
     to the one customer with that romanised name, when exactly one customer has it.
 
-    `names`: rid, pinyin_key. A name that several customers share stays unattached.
+    `names`: rid, pinyin_key (at least every record sharing a name with a `contactless` one). A
+    name that several customers share stays unattached.
     """
     n = len(labels)
     size = np.bincount(labels, minlength=n)

@@ -3,15 +3,22 @@
 Each field yields an int8 level per pair (-1 = missing on either side, 0 = disagree, higher =
 closer agreement). String similarities come from `rapidfuzz.process.cpdist`, which scores the
 aligned pairs of two arrays in C++ across all cores.
+
+The cost is proportional to the pairs, not to the records: when the pairs touch fewer records
+than `feat` holds (an incremental run, the random pairs for u), only those records are read.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
 from rapidfuzz import distance, fuzz, process
+
+from crmkit.identity.arrays import unique
 
 # Field -> number of agreement levels (level values 0..n-1; -1 = missing).
 LEVELS: dict[str, int] = {
@@ -57,53 +64,210 @@ def _codes(*cols: pl.Series) -> list[np.ndarray]:
     return out
 
 
+class _Rows:
+    """Per-record values of the records the pairs touch, each derived at most once."""
+
+    def __init__(self, feat: pl.DataFrame) -> None:
+        self.feat = feat
+        self._memo: dict[tuple[str, ...], Any] = {}
+
+    def _get(self, key: tuple[str, ...], make: Callable[[], Any]) -> Any:
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]
+
+    def code(self, col: str) -> np.ndarray:
+        return self._get(("code", col), lambda: _codes(self.feat[col])[0])
+
+    def text(self, col: str, rows: np.ndarray) -> list[str]:
+        """Python strings ("" for missing) of `rows`. Many rows (one per side of many pairs):
+        every record's string is made once and reused; few rows: only theirs are made."""
+        if 2 * len(rows) < self.feat.height and ("text", col) not in self._memo:
+            return self.feat[col].gather(rows).fill_null("").to_list()
+        every = self._get(
+            ("text", col), lambda: np.array(self.feat[col].fill_null("").to_list(), dtype=object)
+        )
+        return every[rows].tolist()
+
+    def digits(self, col: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Digit strings as integers: value, number of digits, and kind (0: not a digit
+        string, 1: digits, 2: "+" and digits), so that `_edit1` can compare them with numpy."""
+
+        def make() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            v = self.feat[col]
+            body = v.str.strip_prefix("+")
+            ok = v.str.contains(r"^\+?[0-9]{1,18}$").fill_null(False)
+            kind = np.where(ok, np.where(v.str.starts_with("+"), 2, 1), 0)
+            value = body.cast(pl.Int64, strict=False).fill_null(0).to_numpy()
+            return value, body.str.len_bytes().fill_null(0).to_numpy().astype(np.int64), kind
+
+        return self._get(("digits", col), make)
+
+    def dense(self, a: str, b: str) -> tuple[np.ndarray, np.ndarray, int]:
+        """Integer ids per distinct value, shared by columns a and b, and their count."""
+        if a > b:
+            ib, ia, k = self.dense(b, a)
+            return ia, ib, k
+
+        def make() -> tuple[np.ndarray, np.ndarray, int]:
+            ca = self.code(a)
+            both = ca if a == b else np.concatenate([ca, self.code(b)])
+            ids = np.unique(both, return_inverse=True)[1].ravel()  # sort-based: fast
+            return ids[: len(ca)], ids[-len(ca) :], int(ids.max(initial=-1)) + 1
+
+        return self._get(("dense", a, b), make)
+
+
+def _distinct_pairs(
+    rows: _Rows, a: str, b: str, left: np.ndarray, right: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One representative (left, right) per distinct pair of values, and the map back."""
+    ida, idb, k = rows.dense(a, b)
+    key = ida[left].astype(np.int64) * k + idb[right]
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    return left[first], right[first], inverse.ravel()
+
+
 def _psim(
-    a: pl.Series,
-    b: pl.Series,
+    rows: _Rows,
+    a: str,
+    b: str,
     li: np.ndarray,
     ri: np.ndarray,
     idx: np.ndarray,
     scorer: object,
-    dtype: type = np.float32,
-    fill: float = 0,
+    *,
+    repeats: bool = False,
 ) -> np.ndarray:
-    """Score pairs `idx` of aligned records (a[li], b[ri]); the others get `fill`."""
-    out = np.full(len(li), fill, dtype=dtype)
-    if len(idx):
-        out[idx] = process.cpdist(
-            a.gather(li[idx]).fill_null("").to_list(),
-            b.gather(ri[idx]).fill_null("").to_list(),
-            scorer=scorer,
-            workers=-1,
-            dtype=dtype,
-        )
+    """Score pairs `idx` of aligned records (a[li], b[ri]); the others get 0.
+
+    `repeats`: the values repeat across people (name parts, cities, streets), so each distinct
+    pair of values is scored once. E-mails and full names rarely repeat: not worth the sort.
+    """
+    out = np.zeros(len(li), dtype=np.float32)
+    if len(idx) == 0:
+        return out
+    left, right = li[idx], ri[idx]
+    back = None
+    if repeats:
+        left, right, back = _distinct_pairs(rows, a, b, left, right)
+    scores = process.cpdist(
+        rows.text(a, left), rows.text(b, right), scorer=scorer, workers=-1, dtype=np.float32
+    )
+    out[idx] = scores if back is None else scores[back]
     return out
 
 
-def _tf(feat: pl.DataFrame, col: str) -> np.ndarray:
-    """Per-record relative frequency of its value among records that have one."""
-    named = feat[col].is_not_null().sum()
-    counts = feat.select(pl.len().over(col).cast(pl.Float64) / max(int(named), 1)).to_series()
-    return counts.fill_null(1.0).to_numpy()
+def _edit1(rows: _Rows, col: str, li: np.ndarray, ri: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Levenshtein distance ≤ 1 for pairs `idx` (False elsewhere).
+
+    Phone numbers and most postcodes are digit strings: those are compared as integers (one
+    differing digit, or one digit more), the rest with rapidfuzz.
+    """
+    out = np.zeros(len(li), dtype=bool)
+    if len(idx) == 0:
+        return out
+    value, length, kind = rows.digits(col)
+    a, b = li[idx], ri[idx]
+    fast = (kind[a] > 0) & (kind[a] == kind[b])
+    slow = idx[~fast]
+    if len(slow):
+        lev = process.cpdist(
+            rows.text(col, li[slow]),
+            rows.text(col, ri[slow]),
+            scorer=LEV,
+            workers=-1,
+            score_cutoff=1,
+        )
+        out[slow] = lev <= 1
+    a, b = a[fast], b[fast]
+    va, vb, la, lb = value[a], value[b], length[a], length[b]
+    hit = np.zeros(len(a), dtype=bool)
+    same = np.flatnonzero(la == lb)  # at most one digit differs
+    x, y = va[same], vb[same]
+    differ = np.zeros(len(same), dtype=np.int64)
+    for _ in range(int(la.max(initial=0))):
+        differ += (x % 10) != (y % 10)
+        x, y = x // 10, y // 10
+    hit[same] = differ <= 1
+    one = np.flatnonzero(np.abs(la - lb) == 1)  # the shorter is the longer minus one digit
+    long = np.where(la[one] > lb[one], va[one], vb[one])
+    short = np.where(la[one] > lb[one], vb[one], va[one])
+    found = np.zeros(len(one), dtype=bool)
+    for k in range(int(np.maximum(la[one], lb[one]).max(initial=0))):
+        p = np.int64(10) ** k
+        found |= (long // (p * 10)) * p + long % p == short
+    hit[one] = found
+    out[idx[fast]] = hit
+    return out
+
+
+def term_frequency(feat: pl.DataFrame, col: str, rids: np.ndarray) -> np.ndarray:
+    """Share of the records with a value in `col` that have the value of each record in `rids`
+    (1.0 where missing)."""
+    named = max(int(feat[col].is_not_null().sum()), 1)
+    if 4 * len(rids) > feat.height:  # most values are needed: count them all
+        share = feat.select(pl.len().over(col).cast(pl.Float64) / named).to_series()
+        return share.fill_null(1.0).to_numpy()[rids]
+    values = feat[col].gather(rids)
+    counts = (
+        feat.lazy()
+        .select(col)
+        .filter(pl.col(col).is_in(values.drop_nulls().unique().implode()))
+        .group_by(col)
+        .agg(_n=pl.len())
+    )
+    per = (
+        pl.LazyFrame({col: values})
+        .join(counts, on=col, how="left", maintain_order="left")
+        .select(pl.col("_n").cast(pl.Float64) / named)
+        .collect()
+        .to_series()
+    )
+    return per.fill_null(1.0).to_numpy()
 
 
 JW = distance.JaroWinkler.normalized_similarity
 LEV = distance.Levenshtein.distance
 
 
-def compare(feat: pl.DataFrame, pairs: pl.DataFrame) -> Comparison:
+def _birth_parts(birth: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """yyyymmdd and yyyyddmm as integers (0 = missing)."""
+    y = birth.dt.year().cast(pl.Int64).fill_null(0).to_numpy()
+    m = birth.dt.month().cast(pl.Int64).fill_null(0).to_numpy()
+    d = birth.dt.day().cast(pl.Int64).fill_null(0).to_numpy()
+    return y * 10_000 + m * 100 + d, y * 10_000 + d * 100 + m
+
+
+def _digits_differ(a: np.ndarray, b: np.ndarray, width: int = 8) -> np.ndarray:
+    """Number of decimal positions in which two `width`-digit numbers differ."""
+    out = np.zeros(len(a), dtype=np.int32)
+    for _ in range(width):
+        out += (a % 10) != (b % 10)
+        a, b = a // 10, b // 10
+    return out
+
+
+def compare(feat: pl.DataFrame, pairs: pl.DataFrame, *, tf: bool = True) -> Comparison:
     """Compare every candidate pair on every field; `feat` rows are indexed by `rid`.
 
     Equality runs on integer codes; string similarity is computed only for the pairs whose level
-    it can still change (present on both sides and not already equal).
+    it can still change (present on both sides and not already equal). `tf=False` skips the
+    name frequencies (the random pairs for u do not need them).
     """
-    li = pairs["rid_l"].to_numpy()
-    ri = pairs["rid_r"].to_numpy()
+    rid_l = pairs["rid_l"].to_numpy()
+    rid_r = pairs["rid_r"].to_numpy()
+    if 2 * len(rid_l) < feat.height:
+        touched = unique(np.concatenate([rid_l, rid_r]))
+        sub = feat[touched]
+        li, ri = np.searchsorted(touched, rid_l), np.searchsorted(touched, rid_r)
+    else:
+        sub, li, ri = feat, rid_l, rid_r
+    rows = _Rows(sub)
     lv: dict[str, np.ndarray] = {}
-    col = feat.get_column
 
     def code_eq(name: str) -> tuple[np.ndarray, np.ndarray]:
-        (c,) = _codes(col(name))
+        c = rows.code(name)
         both = (c[li] > 0) & (c[ri] > 0)
         return both, both & (c[li] == c[ri])
 
@@ -113,14 +277,18 @@ def compare(feat: pl.DataFrame, pairs: pl.DataFrame) -> Comparison:
     # names: exact, same pinyin, or the best of straight / swapped / sorted-token similarity
     has, same_name = code_eq("name_key")
     _, same_py = code_eq("pinyin_key")
-    g, s, pk = col("given_py"), col("surname_py"), col("pinyin_key")
-    gc, sc = _codes(g, s)
     need = where(has & ~same_name & ~same_py)
-    straight = (_psim(g, g, li, ri, need, JW) + _psim(s, s, li, ri, need, JW)) / 2
-    swapped = (_psim(g, s, li, ri, need, JW) + _psim(s, g, li, ri, need, JW)) / 2
-    sim = np.maximum(np.maximum(straight, swapped), _psim(pk, pk, li, ri, need, JW))
+
+    def jw(a: str, b: str) -> np.ndarray:
+        return _psim(rows, a, b, li, ri, need, JW, repeats=True)
+
+    straight = (jw("given_py", "given_py") + jw("surname_py", "surname_py")) / 2
+    swapped = (jw("given_py", "surname_py") + jw("surname_py", "given_py")) / 2
+    full = _psim(rows, "pinyin_key", "pinyin_key", li, ri, need, JW)
+    sim = np.maximum(np.maximum(straight, swapped), full)
     sim = np.where(same_name | same_py, 1.0, sim)
     # one side gives a single name part ("Tang") that is a part of the other's name (唐娜)
+    gc, sc = rows.code("given_py"), rows.code("surname_py")
     gl, gr, sl, sr = gc[li], gc[ri], sc[li], sc[ri]
     partial = ((gl == 0) & (sl > 0) & ((sl == sr) | (sl == gr))) | (
         (gr == 0) & (sr > 0) & ((sr == sl) | (sr == gl))
@@ -131,10 +299,9 @@ def compare(feat: pl.DataFrame, pairs: pl.DataFrame) -> Comparison:
 
     # e-mail and phone, with guarded values treated as missing evidence
     e_both, e_eq = code_eq("email_key")
-    ok_e = col("email_ok").to_numpy()
-    (local,) = _codes(col("email_key").str.extract(r"^([^@]+)@", 1))
-    em = col("email_key")
-    e_near = (_psim(em, em, li, ri, where(e_both & ~e_eq), JW) >= 0.95) | (
+    ok_e = sub["email_ok"].to_numpy()
+    (local,) = _codes(sub["email_key"].str.extract(r"^([^@]+)@", 1))
+    e_near = (_psim(rows, "email_key", "email_key", li, ri, where(e_both & ~e_eq), JW) >= 0.95) | (
         (local[li] == local[ri]) & (local[li] > 0)
     )
     e_ok = ok_e[li] & ok_e[ri]
@@ -143,10 +310,9 @@ def compare(feat: pl.DataFrame, pairs: pl.DataFrame) -> Comparison:
     lv["email"] = np.where(e_both & ~e_ok, -1, e_lvl).astype(np.int8)
 
     p_both, p_eq = code_eq("phone_key")
-    ok_p = col("phone_ok").to_numpy()
-    (tail,) = _codes(col("phone_key").str.slice(-8))
-    ph = col("phone_key")
-    p_near = (_psim(ph, ph, li, ri, where(p_both & ~p_eq), LEV, np.int32, 99) <= 1) | (
+    ok_p = sub["phone_ok"].to_numpy()
+    (tail,) = _codes(sub["phone_key"].str.slice(-8))
+    p_near = _edit1(rows, "phone_key", li, ri, where(p_both & ~p_eq)) | (
         (tail[li] == tail[ri]) & (tail[li] > 0)
     )
     p_ok = ok_p[li] & ok_p[ri]
@@ -154,24 +320,34 @@ def compare(feat: pl.DataFrame, pairs: pl.DataFrame) -> Comparison:
     p_guard = p_eq & ~p_ok
     lv["phone"] = np.where(p_both & ~p_ok, -1, p_lvl).astype(np.int8)
 
-    # birth date: exact, one digit off, or day and month swapped
-    bd = col("birth").dt.strftime("%Y%m%d")
-    bd_c, sw_c = _codes(bd, col("birth").dt.strftime("%Y%d%m"))
-    b_both = (bd_c[li] > 0) & (bd_c[ri] > 0)
-    b_eq = b_both & (bd_c[li] == bd_c[ri])
-    b_near = (_psim(bd, bd, li, ri, where(b_both & ~b_eq), LEV, np.int32, 99) <= 1) | (
-        b_both & (sw_c[li] == bd_c[ri])
-    )
+    # birth date: exact, one digit off (of yyyymmdd), or day and month swapped
+    ymd, ydm = _birth_parts(sub["birth"])
+    b_both = (ymd[li] > 0) & (ymd[ri] > 0)
+    b_eq = b_both & (ymd[li] == ymd[ri])
+    b_near = b_both & (ydm[li] == ymd[ri])
+    diff = where(b_both & ~b_eq)
+    b_near[diff] |= _digits_differ(ymd[li[diff]], ymd[ri[diff]]) <= 1
     lv["birth"] = np.select([~b_both, b_eq, b_near], [-1, 2, 1], 0).astype(np.int8)
 
     # location: address line, postcode and city as one piece of evidence
     pc_both, pc_eq = code_eq("postcode_key")
     ct_both, ct_eq = code_eq("city_key")
     ad_both, _ = code_eq("address_key")
-    pc, ct, ad = col("postcode_key"), col("city_key"), col("address_key")
-    pc_eq = pc_eq | (_psim(pc, pc, li, ri, where(pc_both & ~pc_eq), LEV, np.int32, 99) <= 1)
-    ct_eq = ct_eq | (_psim(ct, ct, li, ri, where(ct_both & ~ct_eq), JW) >= 0.92)
-    a_sim = _psim(ad, ad, li, ri, where(ad_both), fuzz.token_set_ratio)
+    pc_eq = pc_eq | _edit1(rows, "postcode_key", li, ri, where(pc_both & ~pc_eq))
+    ct_eq = ct_eq | (
+        _psim(rows, "city_key", "city_key", li, ri, where(ct_both & ~ct_eq), JW, repeats=True)
+        >= 0.92
+    )
+    a_sim = _psim(
+        rows,
+        "address_key",
+        "address_key",
+        li,
+        ri,
+        where(ad_both),
+        fuzz.token_set_ratio,
+        repeats=True,
+    )
     area = pc_eq | ct_eq
     anything = pc_both | ct_both | ad_both
     lv["location"] = np.select(
@@ -183,14 +359,15 @@ def compare(feat: pl.DataFrame, pairs: pl.DataFrame) -> Comparison:
     g_both, g_eq = code_eq("gender")
     lv["gender"] = np.select([~g_both, g_eq], [-1, 1], 0).astype(np.int8)
 
+    ones = np.ones(len(rid_l))
     return Comparison(
-        rid_l=li,
-        rid_r=ri,
+        rid_l=rid_l,
+        rid_r=rid_r,
         levels=lv,
         name_sim=np.where(has, sim, np.nan).astype(np.float32),
         name_partial=partial & has,
-        tf_name=_tf(feat, "name_key")[li],
-        tf_pinyin=_tf(feat, "pinyin_key")[li],
+        tf_name=term_frequency(feat, "name_key", rid_l) if tf else ones,
+        tf_pinyin=term_frequency(feat, "pinyin_key", rid_l) if tf else ones,
         email_guarded=e_guard,
         phone_guarded=p_guard,
     )

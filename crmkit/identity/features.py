@@ -53,23 +53,61 @@ def _full_name(fb: list[str]) -> pl.Expr:
     )
 
 
-def prepare(records: pl.DataFrame, settings: Mapping[str, Any]) -> pl.DataFrame:
-    """Normalise names, contact points, dates and addresses of every record (vectorised)."""
+def _on_values(df: pl.DataFrame, col: str, expr: pl.Expr, name: str) -> pl.Series:
+    """`expr` (over `pl.col(col)`) for every row, evaluated once per distinct value when values
+    repeat a lot (cities, shared street names), else row by row."""
+    uniq = df.get_column(col).unique()
+    if 4 * len(uniq) > df.height:
+        return df.select(expr.alias(name)).to_series()
+    out = pl.DataFrame({col: uniq}).select(expr.alias(name)).to_series()
+    return df.get_column(col).replace_strict(uniq, out, return_dtype=out.dtype).alias(name)
+
+
+def _sorted_words(name: pl.Expr) -> pl.Expr:
+    """The space-separated words of a name in sorted order (most names have one or two)."""
+    first = name.str.extract(r"^(\S+) ", 1)
+    rest = name.str.extract(r"^\S+ (\S+)$", 1)
+    return (
+        pl.when(~name.str.contains(" ", literal=True))
+        .then(name)
+        .when(rest.is_null())
+        .then(name.str.split(" ").list.sort().list.join(" "))
+        .when(first <= rest)
+        .then(name)
+        .otherwise(pl.concat_str(rest, pl.lit(" "), first))
+    )
+
+
+def prepare(
+    records: pl.DataFrame, settings: Mapping[str, Any], *, keep: tuple[str, ...] = ()
+) -> pl.DataFrame:
+    """Normalise names, contact points, dates and addresses of every record (vectorised).
+
+    `keep`: further columns of `records` to carry along unchanged.
+    """
     bl = settings["blocklist"]
     blocked_names = list(bl.get("names", []))
     df = records.sort("source", "source_record_id").with_row_index("rid")
     region = settings.get("phone_region")
     df = df.with_columns(
-        _full=nz.latin_clean(_full_name(blocked_names)),
-        first_n=nz.latin_clean(pl.col("first_name")),
-        last_n=nz.latin_clean(pl.col("last_name")),
+        _full=_full_name(blocked_names),
         email_key=nz.email_key(pl.coalesce("email", "email_raw"), settings["email"]),
         _ph=pl.coalesce("phone", "phone_raw"),
         birth=nz.birth_date_norm(pl.col("birth_date"), list(bl.get("birth_dates", []))),
         postcode_key=nz.postcode_norm(pl.col("postcode")),
-        city_key=nz.clean_text(pl.col("city")).str.replace_all(" ", "", literal=True),
-        address_key=nz.address_norm(pl.col("address_line")),
         gender=pl.col("gender").cast(pl.String),
+    )
+    df = df.with_columns(
+        _on_values(
+            df,
+            "city",
+            nz.clean_text(pl.col("city")).str.replace_all(" ", "", literal=True),
+            "city_key",
+        ),
+        _on_values(df, "address_line", nz.address_norm(pl.col("address_line")), "address_key"),
+        _full=nz.latin_clean(pl.col("_full")),
+        first_n=nz.latin_clean(pl.col("first_name")),
+        last_n=nz.latin_clean(pl.col("last_name")),
     )
     df = df.with_columns(
         phone_key=nz.phone_key(
@@ -86,25 +124,30 @@ def prepare(records: pl.DataFrame, settings: Mapping[str, Any]) -> pl.DataFrame:
     )
     given, surname = nz.split_name(pl.col("name_norm"))
     has_parts = pl.col("first_n").is_not_null() & pl.col("last_n").is_not_null()
+    named = pl.col("name_norm").is_not_null()
     df = df.with_columns(
-        given=pl.when(has_parts).then(pl.col("first_n")).otherwise(given),
-        surname=pl.when(has_parts).then(pl.col("last_n")).otherwise(surname),
-    ).with_columns(
-        pl.when(pl.col("name_norm").is_null()).then(None).otherwise(pl.col(c)).alias(c)
-        for c in ("given", "surname")
+        given=pl.when(named).then(pl.when(has_parts).then(pl.col("first_n")).otherwise(given)),
+        surname=pl.when(named).then(pl.when(has_parts).then(pl.col("last_n")).otherwise(surname)),
     )
+    g, sn = pl.col("given_py"), pl.col("surname_py")
     df = df.with_columns(
         given_py=nz.pinyin(pl.col("given")),
         surname_py=nz.pinyin(pl.col("surname"), surname=True),
         name_key=pl.when(pl.col("name_norm").str.contains(nz.HAN))
         .then(pl.col("name_norm"))
-        .otherwise(pl.col("name_norm").str.split(" ").list.sort().list.join(" ")),
+        .otherwise(_sorted_words(pl.col("name_norm"))),
     ).with_columns(
-        pinyin_key=pl.when(pl.col("name_norm").is_not_null()).then(
-            pl.concat_list(pl.col("given_py"), pl.col("surname_py"))
-            .list.drop_nulls()
-            .list.sort()
-            .list.join(" ")
+        # the two romanised parts in sorted order
+        pinyin_key=pl.when(named).then(
+            pl.when(g.is_null() & sn.is_null())
+            .then(pl.lit(""))
+            .when(g.is_null())
+            .then(sn)
+            .when(sn.is_null())
+            .then(g)
+            .when(g <= sn)
+            .then(pl.concat_str(g, pl.lit(" "), sn))
+            .otherwise(pl.concat_str(sn, pl.lit(" "), g))
         )
     )
-    return df.select(FEATURES).with_columns(pl.col("rid").cast(pl.Int64))
+    return df.select(*FEATURES, *keep).with_columns(pl.col("rid").cast(pl.Int64))

@@ -25,8 +25,17 @@ GUARD_SCHEMA = pl.Schema(
 )
 
 
-def guarded_values(feat: pl.DataFrame, settings: Mapping[str, Any]) -> pl.DataFrame:
-    """Every guarded e-mail and phone value with its record and distinct-name counts and reason."""
+def guarded_values(
+    feat: pl.DataFrame,
+    settings: Mapping[str, Any],
+    *,
+    only: Mapping[str, pl.Series] | None = None,
+) -> pl.DataFrame:
+    """Every guarded e-mail and phone value with its record and distinct-name counts and reason.
+
+    `only` (kind -> values): look at these values alone. An incremental run passes the values of
+    its new records and the values guarded before: no other value can have changed status.
+    """
     bl = settings["blocklist"]
     g = settings["guards"]
     out = []
@@ -34,11 +43,13 @@ def guarded_values(feat: pl.DataFrame, settings: Mapping[str, Any]) -> pl.DataFr
         ("email", "email_key", nz.email_blocked(pl.col("value"), bl)),
         ("phone", "phone_key", nz.phone_blocked(pl.col("value"), bl)),
     ):
+        lf = feat.lazy().filter(pl.col(col).is_not_null())
+        if only is not None:
+            lf = lf.filter(pl.col(col).is_in(only[kind].implode()))
         stats = (
-            feat.lazy()
-            .filter(pl.col(col).is_not_null())
-            .group_by(pl.col(col).alias("value"))
-            .agg(records=pl.len(), names=pl.col("pinyin_key").drop_nulls().n_unique())
+            lf.group_by(pl.col(col).alias("value"))
+            # distinct names counted by a 64-bit hash of the name: cheaper than the strings
+            .agg(records=pl.len(), names=pl.col("pinyin_key").drop_nulls().hash(3).n_unique())
             .with_columns(
                 kind=pl.lit(kind),
                 reason=pl.when(blocked)
@@ -58,6 +69,20 @@ def guarded_values(feat: pl.DataFrame, settings: Mapping[str, Any]) -> pl.DataFr
         .sort("kind", "records", "value", descending=[False, True, False])
         .collect()
     )
+
+
+def values_to_check(feat: pl.DataFrame, fresh: pl.Series) -> dict[str, pl.Series]:
+    """For an incremental run: the contact values whose guard status may have changed (those of
+    the records normalised in this run, `fresh`) plus those guarded before (`*_ok` false)."""
+    out = {}
+    for kind, col in (("email", "email_key"), ("phone", "phone_key")):
+        out[kind] = (
+            feat.filter(pl.lit(fresh) | ~pl.col(f"{kind}_ok").fill_null(True))
+            .get_column(col)
+            .drop_nulls()
+            .unique()
+        )
+    return out
 
 
 def apply_guards(feat: pl.DataFrame, guards: pl.DataFrame) -> pl.DataFrame:

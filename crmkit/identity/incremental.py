@@ -30,6 +30,43 @@ def _new_key(record: str, salt: str = "") -> str:
     return "C" + hashlib.sha256((record + salt).encode("utf-8")).hexdigest()[:15].upper()
 
 
+def _new_keys(records: pl.Series, salt: str = "") -> pl.Series:
+    """`_new_key` of each record (inlined: a first run computes one per customer)."""
+    sha = hashlib.sha256
+    return pl.Series(
+        ["C" + sha((r + salt).encode()).hexdigest()[:15].upper() for r in records.to_list()],
+        dtype=pl.String,
+    )
+
+
+def touched(labels: np.ndarray, previous: np.ndarray) -> np.ndarray:
+    """Records whose key can change in this run (mask per rid).
+
+    `previous`: an integer id of each record's previous customer (-1: a new record). A cluster
+    made of exactly one whole previous customer keeps that key and records no change; every
+    other cluster, and every previous customer spread over several clusters, is touched.
+    """
+    n = len(labels)
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    big = np.int64(n + 1)
+    prev = np.where(previous < 0, -1, previous).astype(np.int64)
+    lo = np.full(n, big)
+    hi = np.full(n, -big)
+    np.minimum.at(lo, labels, prev)
+    np.maximum.at(hi, labels, prev)
+    mixed_cluster = (lo < 0) | (lo != hi)  # holds a new record or several previous customers
+    old = prev >= 0
+    first = np.full(n, big)
+    last = np.full(n, -big)
+    np.minimum.at(first, prev[old], labels[old])
+    np.maximum.at(last, prev[old], labels[old])
+    spread = first != last  # a previous customer whose records are now in several clusters
+    out = mixed_cluster[labels]
+    out[old] |= spread[prev[old]]
+    return out
+
+
 def assign_keys(
     feat: pl.DataFrame,
     labels: np.ndarray,
@@ -38,8 +75,14 @@ def assign_keys(
     *,
     merge_reasons: pl.DataFrame | None = None,
     split_reason: str = "records no longer linked after re-resolution",
+    taken: pl.Series | None = None,
 ) -> tuple[pl.Series, pl.DataFrame]:
-    """Customer key per rid and the change log (new / merge / split) of this run."""
+    """Customer key per rid and the change log (new / merge / split) of this run.
+
+    `feat` may be a subset of the records, as long as it holds every record of each of its
+    clusters and previous customers (see `touched`); `taken` then lists every previous key, so
+    that a new key never repeats an old one.
+    """
     df = feat.select(
         "rid", rec=pl.concat_str([pl.col("source"), pl.col("source_record_id")], separator=":")
     ).with_columns(cl=pl.Series(labels), prev=prev_key)
@@ -55,22 +98,22 @@ def assign_keys(
         .group_by("cl", maintain_order=True)
         .agg(key=pl.col("prev").first(), absorbed=pl.col("prev").slice(1))
     )
-    clusters = (
-        df.group_by("cl")
-        .agg(minrec=pl.col("rec").min(), prevs=pl.col("prev").drop_nulls().unique().sort())
-        .join(survivor, on="cl", how="left")
-    )
-    taken = set(prev_key.drop_nulls().unique().to_list())
-    fresh = clusters.filter(pl.col("key").is_null())
-    cand = fresh["minrec"].map_elements(_new_key, return_dtype=pl.String)
-    clash = cand.is_in(pl.Series(sorted(taken), dtype=pl.String).implode()) | cand.is_duplicated()
+    fresh = df.join(survivor.select("cl"), on="cl", how="anti")
+    if fresh["prev"].null_count() < fresh.height:
+        prevs = pl.col("prev").drop_nulls().unique().sort()
+    else:  # (a first run: no previous keys to list)
+        prevs = pl.lit([], pl.List(pl.String))
+    fresh = fresh.group_by("cl").agg(minrec=pl.col("rec").min(), prevs=prevs)
+    cand = _new_keys(fresh["minrec"])
+    taken = prev_key.drop_nulls() if taken is None else taken
+    # (probe the many old keys against the few new ones, not the other way round)
+    hit = taken.filter(taken.is_in(cand.implode()))
+    clash = cand.is_in(hit.implode()) | cand.is_duplicated()
     if clash.any():
-        salted = fresh["minrec"].map_elements(
-            lambda r: _new_key(r, "|" + run_id), return_dtype=pl.String
-        )
+        salted = _new_keys(fresh["minrec"], "|" + run_id)
         cand = pl.select(pl.when(clash).then(salted).otherwise(cand)).to_series()
     fresh = fresh.with_columns(key=cand)
-    clusters = pl.concat([clusters.filter(pl.col("key").is_not_null()), fresh]).sort("cl")
+    clusters = pl.concat([survivor.select("cl", "key"), fresh.select("cl", "key")])
 
     changes = []
     new = fresh.filter(pl.col("prevs").list.len() == 0).select(
@@ -105,12 +148,23 @@ def assign_keys(
                 reason=pl.lit(split_reason),
             )
         )
+    # sorted by change, key and other key: each kind of change sorted on its own, in order
+    ch = pl.concat(
+        [
+            c.sort("customer_key", "other_key", nulls_last=True)
+            for c in sorted(changes, key=lambda c: str(c["change"][0]) if c.height else "")
+        ],
+        how="vertical_relaxed",
+    )
     ch = (
-        pl.concat(changes, how="vertical_relaxed")
-        .with_columns(run_id=pl.lit(run_id))
+        ch.with_columns(run_id=pl.lit(run_id))
         .select(list(CHANGES_SCHEMA))
         .cast(dict(CHANGES_SCHEMA))
-        .sort("change", "customer_key", "other_key", nulls_last=True)
     )
-    keys = df["cl"].replace_strict(clusters["cl"], clusters["key"], return_dtype=pl.String)
-    return keys.alias("customer_key"), ch
+    keys = (
+        df.select("cl")
+        .join(clusters, on="cl", how="left", maintain_order="left")
+        .get_column("key")
+        .alias("customer_key")
+    )
+    return keys, ch

@@ -104,7 +104,7 @@ def estimate_u(feat: pl.DataFrame, settings: Mapping[str, Any]) -> dict[str, np.
     b = rng.integers(0, n, size)
     keep = a != b
     pairs = pl.DataFrame({"rid_l": np.minimum(a, b)[keep], "rid_r": np.maximum(a, b)[keep]})
-    cmp = compare(feat, pairs)
+    cmp = compare(feat, pairs, tf=False)
     # Smooth towards a floor of one pseudo-observation so unseen agreement is rare, not impossible.
     return _level_freq(cmp, smooth=1.0)
 

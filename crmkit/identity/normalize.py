@@ -119,14 +119,15 @@ def email_key(expr: pl.Expr, settings: Mapping[str, Any] | None = None) -> pl.Ex
     dots = list(s.get("ignore_dots", ["gmail.com"]))
     plus = list(s.get("plus_tags", ["gmail.com"]))
     e = nfkc(expr).str.to_lowercase().str.replace_all(" ", "", literal=True).str.strip_chars()
-    parts = e.str.splitn("@", 2)
-    local = parts.struct.field("field_0")
-    domain = parts.struct.field("field_1")
+    # one struct, refined field by field: the cleaned address is computed once, not per use
+    parts = e.str.splitn("@", 2).struct.rename_fields(["local", "domain"])
+    local, domain = pl.field("local"), pl.field("domain")
     if aliases:
-        domain = domain.replace(dict(aliases))
-    local = pl.when(domain.is_in(plus)).then(local.str.split("+").list.first()).otherwise(local)
-    local = (
-        pl.when(domain.is_in(dots))
+        parts = parts.struct.with_fields(domain=domain.replace(dict(aliases)))
+    parts = parts.struct.with_fields(
+        local=pl.when(domain.is_in(plus)).then(local.str.split("+").list.first()).otherwise(local)
+    ).struct.with_fields(
+        local=pl.when(domain.is_in(dots))
         .then(local.str.replace_all(".", "", literal=True))
         .otherwise(local)
     )
@@ -137,7 +138,9 @@ def email_key(expr: pl.Expr, settings: Mapping[str, Any] | None = None) -> pl.Ex
         & ~domain.str.ends_with(".")
         & ~domain.str.starts_with(".")
     )
-    return pl.when(valid).then(pl.concat_str(local, pl.lit("@"), domain))
+    return parts.struct.with_fields(
+        key=pl.when(valid).then(pl.concat_str(local, pl.lit("@"), domain))
+    ).struct.field("key")
 
 
 def email_blocked(key: pl.Expr, blocklist: Mapping[str, Any]) -> pl.Expr:
@@ -148,7 +151,8 @@ def email_blocked(key: pl.Expr, blocklist: Mapping[str, Any]) -> pl.Expr:
         key.is_in(list(blocklist.get("emails", [])))
         | local.is_in(list(blocklist.get("email_locals", [])))
         | domain.is_in(list(blocklist.get("email_domains", [])))
-        | ((local.str.len_chars() >= 2) & (local.str.split("").list.n_unique() == 1))  # aaa@
+        # aaa@: every character equals the next one
+        | ((local.str.len_chars() >= 2) & (local.str.tail(-1) == local.str.head(-1)))
     ).fill_null(False)
 
 
@@ -219,19 +223,31 @@ def _simplify(v: str) -> str:
     return _opencc().convert(v)
 
 
+def _simplify_all(values: list[str]) -> list[str]:
+    """`_simplify` of each value in one OpenCC call (its phrases never span a line break); one
+    call per value if a value holds a line break itself."""
+    out = _opencc().convert("\n".join(values)).split("\n")
+    return out if len(out) == len(values) else [_simplify(v) for v in values]
+
+
 def to_simplified(expr: pl.Expr) -> pl.Expr:
     """Traditional → simplified Chinese with OpenCC, only on distinct values that contain Han."""
-    return pl.coalesce(
-        on_distinct(pl.when(expr.str.contains(HAN)).then(expr), _simplify, pl.String()), expr
-    )
+
+    def batch(s: pl.Series) -> pl.Series:
+        han = s.filter(s.str.contains(HAN).fill_null(False)).unique()
+        if han.len() == 0:
+            return s
+        return s.replace(han, pl.Series(_simplify_all(han.to_list()), dtype=pl.String))
+
+    # a single reference to `expr`: it is evaluated once
+    return expr.map_batches(batch, return_dtype=pl.String())
 
 
 def latin_clean(expr: pl.Expr) -> pl.Expr:
     """NFKC, lower case, apostrophes dropped, other punctuation to spaces, spaces collapsed."""
     s = nfkc(expr).str.to_lowercase()
     s = s.str.replace_all(r"['’`´]", "").str.replace_all(r"[^\p{L}\p{N}\s]|_", " ")
-    s = s.str.replace_all(r"\s+", " ").str.strip_chars()
-    return pl.when(s.str.len_bytes() > 0).then(s)
+    return s.str.replace_all(r"\s+", " ").str.strip_chars().replace("", None)
 
 
 def clean_text(expr: pl.Expr) -> pl.Expr:
@@ -319,8 +335,7 @@ def address_norm(expr: pl.Expr) -> pl.Expr:
 def postcode_norm(expr: pl.Expr) -> pl.Expr:
     """A postcode: NFKC, upper case, no spaces, quotes or Excel guards ('200040 → 200040)."""
     s = nfkc(expr).str.to_uppercase()
-    s = s.str.replace_all(r"[\s'\"=]", "")
-    return pl.when(s.str.len_chars() > 0).then(s)
+    return s.str.replace_all(r"[\s'\"=]", "").replace("", None)
 
 
 def birth_date_norm(expr: pl.Expr, blocked: list[str] | None = None) -> pl.Expr:

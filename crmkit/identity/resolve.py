@@ -1,8 +1,10 @@
 """The resolver: normalise → guard → block → compare → score → cluster → keys → golden records.
 
 `resolve` is deterministic (ties broken by record id, seeded sampling) and incremental: with the
-previous run's identity map, only pairs that involve a new record are compared, previous
-customers stay grouped, and keys carry over (see `incremental.assign_keys`).
+previous run's identity map, only pairs that involve a new (or changed) record are compared,
+previous customers stay grouped, and keys carry over (see `incremental.assign_keys`). With the
+previous run's stored state (`state.py`) it also skips normalising unchanged records and
+rebuilding unchanged customers, so its cost follows the new records, not the history.
 """
 
 from __future__ import annotations
@@ -14,15 +16,14 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from crmkit.identity import blocking, guards
+from crmkit.identity import blocking, guards, state
 from crmkit.identity.cluster import attach_by_unique_name, cluster
 from crmkit.identity.compare import FIELDS, compare
-from crmkit.identity.features import prepare
-from crmkit.identity.incremental import CHANGES_SCHEMA, assign_keys
+from crmkit.identity.incremental import CHANGES_SCHEMA, assign_keys, touched
 from crmkit.identity.model import estimate_u, fit
 from crmkit.identity.report import build_report
 from crmkit.identity.settings import identity_settings
-from crmkit.identity.survivorship import golden_records
+from crmkit.identity.survivorship import customers_table, reusable
 
 LINK_SCHEMA = pl.Schema(
     {
@@ -72,27 +73,8 @@ class Resolution:
     links: pl.DataFrame
     changes: pl.DataFrame
     report: dict[str, Any] = field(default_factory=dict)
-
-
-def _previous(feat: pl.DataFrame, previous: pl.DataFrame | None) -> pl.DataFrame:
-    """Per rid: previous key, rule and score (nulls for records the previous run never saw)."""
-    base = feat.select("rid", "source", "source_record_id")
-    if previous is None or previous.height == 0:
-        return base.with_columns(
-            prev_key=pl.lit(None, pl.String),
-            prev_rule=pl.lit(None, pl.String),
-            prev_score=pl.lit(None, pl.Float64),
-        )
-    p = previous.select(
-        "source",
-        "source_record_id",
-        prev_key="customer_key",
-        prev_rule=pl.col("match_rule") if "match_rule" in previous.columns else pl.lit(None),
-        prev_score=pl.col("match_score").cast(pl.Float64)
-        if "match_score" in previous.columns
-        else pl.lit(None, pl.Float64),
-    ).unique(["source", "source_record_id"], keep="first")
-    return base.join(p, on=["source", "source_record_id"], how="left", maintain_order="left")
+    # `identity_features`: the normalised records, so the next run normalises only new ones
+    features: pl.DataFrame = field(default_factory=pl.DataFrame)
 
 
 def resolve(
@@ -102,41 +84,60 @@ def resolve(
     settings: Mapping[str, Any],
     run_id: str,
     previous_links: pl.DataFrame | None = None,
+    previous_features: pl.DataFrame | None = None,
+    previous_customers: pl.DataFrame | None = None,
 ) -> Resolution:
     """Resolve person-records to customers; `previous` is the last run's identity map (or None).
 
     `settings` is the workspace's `identity` section (defaults fill the rest). `previous_links`,
     when given, is the stored `identity_links` table: it is carried over so `explain` still shows
-    how older records were joined.
+    how older records were joined. `previous_features` and `previous_customers` (the stored
+    `identity_features` and `customers` tables) make an incremental run cheap: unchanged records
+    are not normalised again and only customers that changed get new golden records. They also
+    show which old records changed: a record whose matching fields changed is matched again
+    like a new one. Without them the run is slower and treats old records as unchanged.
     """
     s = identity_settings(settings)
     rec = records.collect() if isinstance(records, pl.LazyFrame) else records
-    feat = prepare(rec, s)
-    rec = rec.sort("source", "source_record_id")
+    prep = state.load(rec, s, previous=previous, stored=previous_features)
+    feat, prev = prep.feat, prep.prev
     n = feat.height
-    gv = guards.guarded_values(feat, s)
+    if prep.stored:  # only values of re-normalised records or guarded before can change status
+        gv = guards.guarded_values(
+            feat, s, only=guards.values_to_check(feat, pl.Series(~prep.reused))
+        )
+    else:
+        gv = guards.guarded_values(feat, s)
     feat = guards.apply_guards(feat, gv)
     named = feat["name_key"].is_not_null().to_numpy()
 
-    prev = _previous(feat, previous)
     prev_key = prev["prev_key"]
     must = guards.parse_pairs(s["must_link"], feat, "must_link")
     cannot = guards.parse_pairs(s["cannot_link"], feat, "cannot_link")
-    # Previous customers that now violate a cannot-link are released and re-resolved.
-    anchor = prev.group_by("prev_key").agg(anchor=pl.col("rid").min()).drop_nulls()
-    released = pl.Series("k", [], dtype=pl.String)
-    if cannot.height and previous is not None:
-        kl = prev_key.gather(cannot["rid_l"])
-        kr = prev_key.gather(cannot["rid_r"])
-        released = kl.filter((kl == kr).fill_null(False))
-    group = prev.join(anchor, on="prev_key", how="left", maintain_order="left").with_columns(
-        anchor=pl.when(pl.col("prev_key").is_in(released.implode()) | (not s["incremental"]))
-        .then(None)
-        .otherwise("anchor")
+    # each previous customer as the smallest rid among its records (-1: no previous customer)
+    customer = (
+        prev.select(
+            pl.when(pl.col("prev_key").is_not_null()).then(pl.col("rid").min().over("prev_key"))
+        )
+        .to_series()
+        .fill_null(-1)
+        .to_numpy()
+        .astype(np.int64)
     )
-    previous_group = group["anchor"].fill_null(-1).to_numpy().astype(np.int64)
-    new_rids = feat.filter(pl.Series(previous_group < 0))["rid"]
+    # Previous customers that now violate a cannot-link are released and re-resolved.
+    released = np.zeros(n, dtype=bool)
+    if cannot.height and previous is not None:
+        cl, cr = customer[cannot["rid_l"].to_numpy()], customer[cannot["rid_r"].to_numpy()]
+        hit = cl[(cl == cr) & (cl >= 0)]
+        if len(hit):
+            mask = np.zeros(n, dtype=bool)
+            mask[hit] = True
+            released = (customer >= 0) & mask[np.maximum(customer, 0)]
+    previous_group = np.where(released | (not s["incremental"]), -1, customer)
     incremental = bool(previous is not None and previous.height and s["incremental"])
+    # records to match against everything: new ones, released ones, and changed ones
+    fresh = (previous_group < 0) | prep.changed
+    new_rids = pl.Series("rid", np.flatnonzero(fresh), dtype=pl.Int64)
 
     # candidate pairs and comparisons (named pairs only; records without a name attach later)
     pairs, block_stats = blocking.candidate_pairs(feat, s, new=new_rids if incremental else None)
@@ -171,39 +172,23 @@ def resolve(
     weight, prob, contrib = model.score(cmp)
     corroborated = (lv["birth"] == 2) | (lv["location"] >= 3)
     conflict = (lv["name"] == 0) & (np.nan_to_num(cmp.name_sim, nan=1.0) < t["name_conflict"])
-    veto = conflict & ~corroborated & ~det
-    guarded = (cmp.email_guarded | cmp.phone_guarded) & ~det
-    rule = np.where(
-        det_email, "email", np.where(det_phone, "phone", np.where(det_bridge, "bridge", "fs"))
-    )
-    cand = det | ((prob >= t["match"]) & ~veto)
-    reason = np.where(
-        veto & (prob >= t["match"]),
-        "name conflict: names differ and nothing corroborates (birth date, address)",
-        np.where(
-            guarded & ~cand,
-            "guarded contact point: shared or placeholder value needs corroboration",
-            np.where(~cand, "match probability below threshold", ""),
-        ),
-    )
-    pair_frame = pl.DataFrame(
-        {
-            "rid_l": cmp.rid_l.astype(np.int64),
-            "rid_r": cmp.rid_r.astype(np.int64),
-            "rule": rule,
-            "probability": prob,
-            "weight": weight,
-            **{f"w_{f}": contrib[f] for f in FIELDS},
-            "block": pairs["block"],
-            "_cand": cand,
-            "_keep": cand | guarded | (veto & (prob >= t["match"])) | (prob >= 0.5),
-            "reason": pl.Series(reason, dtype=pl.String).replace("", None),
-        }
+    pair_frame = _pair_frame(
+        pairs,
+        cmp,
+        weight=weight,
+        prob=prob,
+        contrib=contrib,
+        det_email=det_email,
+        det_phone=det_phone,
+        det_bridge=det_bridge,
+        veto=conflict & ~corroborated & ~det,
+        guarded=(cmp.email_guarded | cmp.phone_guarded) & ~det,
+        match=t["match"],
     )
     if cannot.height:
         cl = cannot.select("rid_l", "rid_r", _cl=pl.lit(True))
         pair_frame = (
-            pair_frame.join(cl, on=["rid_l", "rid_r"], how="left")
+            pair_frame.join(cl, on=["rid_l", "rid_r"], how="left", maintain_order="left")
             .with_columns(
                 _cand=pl.col("_cand") & pl.col("_cl").is_null(),
                 reason=pl.when(pl.col("_cl")).then(pl.lit("cannot_link")).otherwise("reason"),
@@ -213,27 +198,23 @@ def resolve(
     if must.height:
         pair_frame = pl.concat(
             [
-                pair_frame.join(must, on=["rid_l", "rid_r"], how="anti"),
+                pair_frame.join(must, on=["rid_l", "rid_r"], how="anti", maintain_order="left"),
                 must.with_columns(probability=pl.lit(1.0), _cand=pl.lit(True), _keep=pl.lit(True)),
             ],
             how="diagonal_relaxed",
         )
-    candidates = pair_frame.filter("_cand").select("rid_l", "rid_r", "rule", "probability")
+    pair_frame = pair_frame.with_row_index("_pi")
+    candidates = pair_frame.filter("_cand").select("rid_l", "rid_r", "rule", "probability", "_pi")
     refused = pair_frame.filter(~pl.col("_cand") & pl.col("_keep")).with_columns(
         status=pl.lit("refused")
     )
-    contacts = pl.concat(
-        [
-            feat.filter("email_ok").select("rid", kind=pl.lit("email"), value="email_key"),
-            feat.filter("phone_ok").select("rid", kind=pl.lit("phone"), value="phone_key"),
-        ]
-    )
+    todo = ~named & (previous_group < 0)  # records without a name that still need a customer
     labels, clinks = cluster(
         n,
         candidates,
         previous_group=previous_group,
         named=named,
-        contacts=contacts,
+        contacts=_contacts(feat, todo),
         cannot=cannot,
         settings=s,
     )
@@ -253,22 +234,31 @@ def resolve(
             .to_numpy()
         )
         labels, by_name = attach_by_unique_name(
-            labels, feat.select("rid", "pinyin_key"), contactless, previous_group
+            labels, _names(feat, contactless & (previous_group < 0)), contactless, previous_group
         )
         clinks = pl.concat([clinks, by_name], how="diagonal_relaxed")
-    detail = pair_frame.drop("rule", "probability", "reason", "_cand", "_keep")
     links_all = pl.concat(
-        [
-            clinks.join(detail, on=["rid_l", "rid_r"], how="left"),
-            refused.drop("_cand", "_keep"),
-        ],
+        [_with_detail(clinks, pair_frame), refused.drop("_cand", "_keep", "_pi")],
         how="diagonal_relaxed",
     )
 
-    # keys, identity map and change log
+    # keys: only records whose customer can have changed are looked at
     accepted = links_all.filter(pl.col("status") == "accepted")
-    merge_reasons = _merge_reasons(accepted, labels, prev_key)
-    keys, changes = assign_keys(feat, labels, prev_key, run_id, merge_reasons=merge_reasons)
+    # (a merge needs previous customers)
+    merge_reasons = (
+        _merge_reasons(accepted, labels, prev_key) if prev_key.null_count() < n else None
+    )
+    moved = touched(labels, customer) if incremental else np.ones(n, dtype=bool)
+    sub = np.flatnonzero(moved)
+    sub_keys, changes = assign_keys(
+        feat[sub],
+        labels[sub],
+        prev_key.gather(sub),
+        run_id,
+        merge_reasons=merge_reasons,
+        taken=prev_key.drop_nulls(),
+    )
+    keys = prev_key.clone().scatter(sub, sub_keys) if len(sub) < n else sub_keys
     identity_map = _identity_map(feat, rec, keys, labels, accepted, prev, run_id)
     links = _link_table(links_all, feat, run_id)
     if previous_links is not None and previous_links.height:
@@ -285,11 +275,20 @@ def resolve(
             ],
             how="diagonal_relaxed",
         ).select(list(LINK_SCHEMA))
-    customers = golden_records(
+    reuse = None
+    if incremental and prep.stored:
+        n_before = _previous_customers(customer, prev_key, prep.removed)
+        reuse = reusable(previous_customers, previous, n_before)
+    customers = customers_table(
         rec,
+        feat,
         identity_map,
-        source_priority=s["source_priority"],
-        rules=s["survivorship"],
+        labels,
+        s,
+        reuse=reuse,
+        dirty=moved | ~prep.reused,
+        removed=prep.removed,
+        prev_key=prev_key,
     )
     report = build_report(
         feat=feat,
@@ -309,7 +308,119 @@ def resolve(
         links=links,
         changes=changes.cast(dict(CHANGES_SCHEMA)),
         report=report,
+        features=state.to_store(feat, s),
     )
+
+
+_REASONS = {
+    "veto": "name conflict: names differ and nothing corroborates (birth date, address)",
+    "guarded": "guarded contact point: shared or placeholder value needs corroboration",
+    "low": "match probability below threshold",
+}
+
+
+def _pair_frame(
+    pairs: pl.DataFrame,
+    cmp: Any,
+    *,
+    weight: np.ndarray,
+    prob: np.ndarray,
+    contrib: Mapping[str, np.ndarray],
+    det_email: np.ndarray,
+    det_phone: np.ndarray,
+    det_bridge: np.ndarray,
+    veto: np.ndarray,
+    guarded: np.ndarray,
+    match: float,
+) -> pl.DataFrame:
+    """Every compared pair with its rule, probability, weights and why it was refused."""
+    c = pl.col
+    above = c("probability") >= match
+    cand = c("_det") | (above & ~c("_veto"))
+    return pl.DataFrame(
+        {
+            "rid_l": cmp.rid_l.astype(np.int64),
+            "rid_r": cmp.rid_r.astype(np.int64),
+            "probability": prob,
+            "weight": weight,
+            **{f"w_{f}": contrib[f] for f in FIELDS},
+            "block": pairs["block"],
+            "_email": det_email,
+            "_phone": det_phone,
+            "_bridge": det_bridge,
+            "_det": det_email | det_phone | det_bridge,
+            "_veto": veto,
+            "_guarded": guarded,
+        }
+    ).select(
+        "rid_l",
+        "rid_r",
+        rule=pl.when("_email")
+        .then(pl.lit("email"))
+        .when("_phone")
+        .then(pl.lit("phone"))
+        .when("_bridge")
+        .then(pl.lit("bridge"))
+        .otherwise(pl.lit("fs")),
+        probability="probability",
+        weight="weight",
+        **{f"w_{f}": f"w_{f}" for f in FIELDS},
+        block="block",
+        _cand=cand,
+        _keep=cand | c("_guarded") | (c("_veto") & above) | (c("probability") >= 0.5),
+        reason=pl.when(c("_veto") & above)
+        .then(pl.lit(_REASONS["veto"]))
+        .when(c("_guarded") & ~cand)
+        .then(pl.lit(_REASONS["guarded"]))
+        .when(~cand)
+        .then(pl.lit(_REASONS["low"])),
+    )
+
+
+def _contacts(feat: pl.DataFrame, todo: np.ndarray) -> pl.DataFrame:
+    """Unguarded contact values (rid, kind, value) of every record that shares one with a
+    record in `todo`: all that attaching those records can look at."""
+    out = []
+    mine = feat.filter(pl.Series(todo))
+    for kind, col in (("email", "email_key"), ("phone", "phone_key")):
+        wanted = mine.filter(f"{kind}_ok")[col]
+        out.append(
+            feat.filter(pl.col(col).is_in(wanted.implode()) & pl.col(f"{kind}_ok")).select(
+                "rid", kind=pl.lit(kind), value=col
+            )
+        )
+    return pl.concat(out)
+
+
+def _names(feat: pl.DataFrame, todo: np.ndarray) -> pl.DataFrame:
+    """rid, pinyin_key of every record that shares its romanised name with a record in `todo`."""
+    nm = feat.select("rid", "pinyin_key")
+    wanted = nm.filter(pl.Series(todo))["pinyin_key"].drop_nulls()
+    return nm.filter(pl.col("pinyin_key").is_in(wanted.implode()))
+
+
+def _with_detail(links: pl.DataFrame, pair_frame: pl.DataFrame) -> pl.DataFrame:
+    """The links with the weights of their compared pair: by row for the cluster's links; by
+    pair for the others (only a name-only link can be a compared pair: the rest join records
+    without a name, which are never compared)."""
+    detail = pair_frame.drop("rule", "probability", "reason", "_cand", "_keep")
+    has = links["_pi"].is_not_null()
+    by_row = links.filter(has)
+    by_row = pl.concat(
+        [by_row, detail.drop("rid_l", "rid_r", "_pi")[by_row["_pi"].to_numpy()]],
+        how="horizontal",
+    )
+    rest = links.filter(~has)
+    named = rest.filter(pl.col("rule") == "name_only")
+    wanted = detail.filter(pl.col("rid_l").is_in(named["rid_l"].implode())).drop("_pi")
+    rest = pl.concat(
+        [
+            named.join(wanted, on=["rid_l", "rid_r"], how="left"),
+            rest.filter(pl.col("rule") != "name_only"),
+        ],
+        how="diagonal_relaxed",
+    )
+    return pl.concat([by_row, rest], how="diagonal_relaxed").drop("_pi")
 
 
 def _bridges(feat: pl.DataFrame, new: pl.Series | None) -> pl.DataFrame:
@@ -319,8 +430,20 @@ def _bridges(feat: pl.DataFrame, new: pl.Series | None) -> pl.DataFrame:
     nl = feat.filter(~named & pl.col("email_ok") & pl.col("phone_ok"))
     if new is not None:
         nl = nl.filter(pl.col("rid").is_in(new.implode()))
-    ea = feat.filter(named & pl.col("email_ok")).group_by("email_key").agg(a=pl.col("rid").min())
-    pb = feat.filter(named & pl.col("phone_ok")).group_by("phone_key").agg(b=pl.col("rid").min())
+    ea = (
+        feat.filter(
+            named & pl.col("email_ok") & pl.col("email_key").is_in(nl["email_key"].implode())
+        )
+        .group_by("email_key")
+        .agg(a=pl.col("rid").min())
+    )
+    pb = (
+        feat.filter(
+            named & pl.col("phone_ok") & pl.col("phone_key").is_in(nl["phone_key"].implode())
+        )
+        .group_by("phone_key")
+        .agg(b=pl.col("rid").min())
+    )
     return (
         nl.select("email_key", "phone_key")
         .join(ea, on="email_key")
@@ -369,15 +492,17 @@ def _identity_map(
         .first()
         .select("rid", "rule", "score")
     )
-    size_of = pl.DataFrame({"rid": feat["rid"], "cl": labels}).with_columns(
-        size=pl.len().over("cl")
-    )
+    size = np.bincount(labels, minlength=len(labels))[labels]
     m = (
         feat.select("rid", "source", "source_record_id")
-        .with_columns(customer_key=keys, origin_table=rec["origin_table"])
+        .with_columns(
+            customer_key=keys,
+            origin_table=rec["origin_table"].gather(feat["_rec"]),
+            prev_rule=prev["prev_rule"],
+            prev_score=prev["prev_score"],
+            size=pl.Series(size),
+        )
         .join(best, on="rid", how="left", maintain_order="left")
-        .join(prev.select("rid", "prev_rule", "prev_score"), on="rid", maintain_order="left")
-        .join(size_of.select("rid", "size"), on="rid", maintain_order="left")
         .with_columns(
             match_rule=pl.coalesce(
                 "rule",
@@ -389,6 +514,16 @@ def _identity_map(
         )
     )
     return m.select(list(IDENTITY_MAP_SCHEMA)).cast(dict(IDENTITY_MAP_SCHEMA))
+
+
+def _previous_customers(customer: np.ndarray, prev_key: pl.Series, removed: pl.DataFrame) -> int:
+    """How many customers the previous map had: one anchor record (its smallest rid) per
+    customer still present, plus those whose records are all gone."""
+    present = int((customer == np.arange(len(customer))).sum())
+    gone = removed["prev_key"].drop_nulls().unique()
+    if gone.len():
+        gone = gone.filter(~gone.is_in(prev_key.drop_nulls().implode()))
+    return present + gone.len()
 
 
 def _link_table(links: pl.DataFrame, feat: pl.DataFrame, run_id: str) -> pl.DataFrame:

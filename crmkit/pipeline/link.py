@@ -36,12 +36,16 @@ def link_customers(ws: Workspace, tx: Transaction, run_id: str) -> dict[str, Any
     }
     records = identity.build_records(tables)
     stored = {
-        t: tx.scan(t).collect() for t in ("identity_map", "identity_links") if ws.warehouse.has(t)
+        t: tx.scan(t).collect()
+        for t in ("identity_map", "identity_links", "identity_features", "customers")
+        if ws.warehouse.has(t)
     }
     res = identity.resolve(
         records,
         previous=stored.get("identity_map"),
         previous_links=stored.get("identity_links"),  # keeps how older records were joined
+        previous_features=stored.get("identity_features"),  # only new records are normalised
+        previous_customers=stored.get("customers"),  # only changed customers are re-survived
         settings=ws.config.section("identity"),
         run_id=run_id,
     )
@@ -61,6 +65,7 @@ def link_customers(ws: Workspace, tx: Transaction, run_id: str) -> dict[str, Any
     tx.write("customers", golden.collect())
     tx.write("identity_map", res.identity_map)
     tx.write("identity_links", res.links)
+    tx.write("identity_features", res.features)
     old_changes = (
         tx.scan("identity_changes").collect() if ws.warehouse.has("identity_changes") else None
     )

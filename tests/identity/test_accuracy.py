@@ -119,6 +119,31 @@ def test_sample_data_incremental_keeps_keys(sample_workspace: Workspace) -> None
     assert ev["recall"] >= 0.97, ev
 
 
+def test_sample_data_incremental_with_stored_state_is_the_same(sample_workspace: Workspace) -> None:
+    """The stored features and golden records only save work: same tables as without them."""
+    from polars.testing import assert_frame_equal
+
+    tables = {n: lf for n, lf in sample_workspace.tables().items() if n in FACTS}
+    records = build_records(tables).collect()
+    cut = pl.datetime(2025, 10, 1, time_zone="UTC")
+    seen = pl.coalesce("first_seen_at", "signup_at")
+    r1 = resolve(
+        records.filter(seen.is_null() | (seen < cut)), previous=None, settings={}, run_id="r1"
+    )
+    plain = resolve(records, previous=r1.identity_map, settings={}, run_id="r2")
+    stateful = resolve(
+        records,
+        previous=r1.identity_map,
+        previous_features=r1.features,
+        previous_customers=r1.customers,
+        settings={},
+        run_id="r2",
+    )
+    assert plain.report["changes"]["merge"] > 0
+    for name in ("identity_map", "customers", "links", "changes", "features"):
+        assert_frame_equal(getattr(plain, name), getattr(stateful, name))
+
+
 def test_sample_data_resolution_is_deterministic(sample_workspace: Workspace) -> None:
     from polars.testing import assert_frame_equal
 

@@ -8,7 +8,7 @@ import polars as pl
 from polars.testing import assert_frame_equal
 
 from crmkit.identity import resolve
-from crmkit.identity.incremental import assign_keys
+from crmkit.identity.incremental import assign_keys, touched
 
 from .conftest import key_of, records
 
@@ -105,3 +105,29 @@ def test_assign_keys_carries_keys_by_overlap() -> None:
     assert keys.to_list()[:3] == ["K1", "K1", "K1"] and keys[4] == "K3"
     assert keys[3] not in ("K1", "K2", "K3") and keys[3].startswith("C")
     assert set(changes.select("change", "other_key").rows()) == {("new", None), ("merge", "K2")}
+
+
+def test_touched_marks_every_record_whose_key_can_change() -> None:
+    # previous customers (by smallest rid): {0, 1}, {2, 3}, {4}, {7}, {8}; 5 and 6 are new
+    previous = np.array([0, 0, 2, 2, 4, -1, -1, 7, 8])
+    # now: {0, 1} as before; {2} and {3} split; {4, 5} gains a new record; {6} is new;
+    # {7, 8} merges two previous customers
+    labels = np.array([0, 0, 2, 3, 4, 4, 6, 7, 7])
+    assert touched(labels, previous).tolist() == [False, False] + [True] * 7
+
+
+def test_assign_keys_on_the_touched_records_only_gives_the_same_keys() -> None:
+    feat = pl.DataFrame(
+        {"rid": list(range(6)), "source": ["s"] * 6, "source_record_id": list("abcdef")}
+    )
+    prev = pl.Series(["K1", "K1", "K2", "K3", None, "K4"])
+    previous = np.array([0, 0, 2, 3, -1, 5])
+    labels = np.array([0, 0, 2, 2, 4, 5])  # K2 and K3 merge; e is new; K1 and K4 unchanged
+    all_keys, all_changes = assign_keys(feat, labels, prev, "r")
+    sub = np.flatnonzero(touched(labels, previous))
+    assert sub.tolist() == [2, 3, 4]
+    keys, changes = assign_keys(
+        feat[sub], labels[sub], prev.gather(sub), "r", taken=prev.drop_nulls()
+    )
+    assert keys.to_list() == all_keys.gather(sub).to_list()
+    assert_frame_equal(changes, all_changes)

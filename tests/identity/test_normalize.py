@@ -229,3 +229,10 @@ def test_phone_key_is_stable_across_formats(n: int, prefix: int) -> None:
     wide = national.translate({ord(c): 0xFF10 + int(c) for c in "0123456789"})
     for form in (spaced, f"+86 {national}", wide, e164):
         assert one(nz.phone_key(pl.col("v"), "CN"), form) == e164
+
+
+def test_simplified_in_one_call_equals_one_call_per_value() -> None:
+    values = ["張偉", "歐陽娜娜", "臺北市", "Zhang", "後面", "乾隆"]
+    assert nz._simplify_all(values) == ["张伟", "欧阳娜娜", "台北市", "Zhang", "后面", "乾隆"]
+    with_break = [*values, "發財\n樹"]  # a line break inside a value: one call per value
+    assert nz._simplify_all(with_break) == [nz._simplify(v) for v in with_break]
