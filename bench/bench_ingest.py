@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -19,32 +20,48 @@ from common import crmkit, measure
 OUT = Path(__file__).parent / "out"
 
 
-def make_orders_csv(path: Path, rows: int, seed: int = 7) -> None:
-    """A POS-like export: order id, customer email/phone, local time, money text, status, store."""
-    customers = max(rows // 10, 1)
-    chunk = 2_000_000
+def write_orders_csv(path: Path, rows: int, chunk: Callable[[int, int], pl.DataFrame]) -> None:
+    """A POS-like export: order id, customer email/phone, local time, money text, status, store.
+
+    `chunk(start, n)` gives rows start..start+n as columns `i` (row number), `cust` (customer
+    number), `minutes` (since 2024-01-01) and `total`; they are written 2M rows at a time.
+    """
+    cust = pl.col("cust").cast(pl.String)
+    columns = [
+        ("O" + pl.col("i").cast(pl.String).str.zfill(9)).alias("Order ID"),
+        ("user" + cust + "@example.com").alias("Email"),
+        ("+86 139" + cust.str.zfill(8)).alias("Phone"),
+        (pl.datetime(2024, 1, 1) + pl.duration(minutes=pl.col("minutes")))
+        .dt.strftime("%Y-%m-%d %H:%M:%S")
+        .alias("Order Date"),
+        pl.col("total").round(2).cast(pl.String).alias("Total"),
+        ((pl.col("i") * 13) % 500 / 100).round(2).cast(pl.String).alias("Discount"),
+        pl.when(pl.col("i") % 20 == 0)
+        .then(pl.lit("refunded"))
+        .otherwise(pl.lit("completed"))
+        .alias("Status"),
+        ("Store " + (pl.col("i") % 40).cast(pl.String)).alias("Store"),
+    ]
+    size = 2_000_000
     with path.open("wb") as fh:
-        for start in range(0, rows, chunk):
-            n = min(chunk, rows - start)
-            i = pl.int_range(start, start + n, eager=True, dtype=pl.Int64)
-            cust = ((i * 2654435761 + seed) % customers).cast(pl.String)
-            minutes = (i * 7919) % (2 * 365 * 24 * 60)
-            frame = pl.DataFrame({"i": i, "cust": cust, "minutes": minutes}).select(
-                ("O" + pl.col("i").cast(pl.String).str.zfill(9)).alias("Order ID"),
-                ("user" + pl.col("cust") + "@example.com").alias("Email"),
-                ("+86 139" + pl.col("cust").str.zfill(8)).alias("Phone"),
-                (pl.datetime(2024, 1, 1) + pl.duration(minutes=pl.col("minutes")))
-                .dt.strftime("%Y-%m-%d %H:%M:%S")
-                .alias("Order Date"),
-                ((pl.col("i") * 31) % 50_000 / 100 + 1).round(2).cast(pl.String).alias("Total"),
-                ((pl.col("i") * 13) % 500 / 100).round(2).cast(pl.String).alias("Discount"),
-                pl.when(pl.col("i") % 20 == 0)
-                .then(pl.lit("refunded"))
-                .otherwise(pl.lit("completed"))
-                .alias("Status"),
-                ("Store " + (pl.col("i") % 40).cast(pl.String)).alias("Store"),
-            )
+        for start in range(0, rows, size):
+            frame = chunk(start, min(size, rows - start)).select(columns)
             frame.write_csv(fh, include_header=start == 0)
+
+
+def make_orders_csv(path: Path, rows: int, seed: int = 7) -> None:
+    """Every customer (one per 10 rows) spread evenly over two years."""
+    customers = max(rows // 10, 1)
+
+    def chunk(start: int, n: int) -> pl.DataFrame:
+        i = pl.int_range(start, start + n, eager=True, dtype=pl.Int64)
+        return pl.DataFrame({"i": i}).with_columns(
+            cust=(pl.col("i") * 2654435761 + seed) % customers,
+            minutes=(pl.col("i") * 7919) % (2 * 365 * 24 * 60),
+            total=(pl.col("i") * 31) % 50_000 / 100 + 1,
+        )
+
+    write_orders_csv(path, rows, chunk)
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+from bench_ingest import write_orders_csv
 from common import crmkit, measure
 
 OUT = Path(__file__).parent / "out"
@@ -38,30 +39,20 @@ def make_orders_csv(path: Path, rows: int, seed: int = 11) -> None:
     weight = rng.lognormal(0.0, 1.0, customers)
     first = rng.uniform(0, 730, customers)
     life = np.minimum(rng.exponential(300, customers), 730 - first)
-    chunk = 2_000_000
-    with path.open("wb") as fh:
-        for start in range(0, rows, chunk):
-            n = min(chunk, rows - start)
-            cust = rng.choice(customers, n, p=weight / weight.sum())
-            day = first[cust] + rng.uniform(0, 1, n) * life[cust]
-            i = pl.int_range(start, start + n, eager=True, dtype=pl.Int64)
-            frame = pl.DataFrame({"i": i, "cust": cust, "minutes": (day * 1440).astype(np.int64)})
-            frame = frame.select(
-                ("O" + pl.col("i").cast(pl.String).str.zfill(9)).alias("Order ID"),
-                ("user" + pl.col("cust").cast(pl.String) + "@example.com").alias("Email"),
-                ("+86 139" + pl.col("cust").cast(pl.String).str.zfill(8)).alias("Phone"),
-                (pl.datetime(2024, 1, 1) + pl.duration(minutes=pl.col("minutes")))
-                .dt.strftime("%Y-%m-%d %H:%M:%S")
-                .alias("Order Date"),
-                pl.Series(rng.lognormal(4.5, 0.8, n)).round(2).cast(pl.String).alias("Total"),
-                ((pl.col("i") * 13) % 500 / 100).round(2).cast(pl.String).alias("Discount"),
-                pl.when(pl.col("i") % 20 == 0)
-                .then(pl.lit("refunded"))
-                .otherwise(pl.lit("completed"))
-                .alias("Status"),
-                ("Store " + (pl.col("i") % 40).cast(pl.String)).alias("Store"),
-            )
-            frame.write_csv(fh, include_header=start == 0)
+
+    def chunk(start: int, n: int) -> pl.DataFrame:
+        cust = rng.choice(customers, n, p=weight / weight.sum())
+        day = first[cust] + rng.uniform(0, 1, n) * life[cust]
+        return pl.DataFrame(
+            {
+                "i": pl.int_range(start, start + n, eager=True, dtype=pl.Int64),
+                "cust": cust,
+                "minutes": (day * 1440).astype(np.int64),
+                "total": rng.lognormal(4.5, 0.8, n),
+            }
+        )
+
+    write_orders_csv(path, rows, chunk)
 
 
 def make_contacts_csv(path: Path, customers: int) -> None:

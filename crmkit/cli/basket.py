@@ -41,11 +41,10 @@ def basket(
 ) -> None:
     """Pair rules A → B from purchase orders, sorted by lift."""
     from crmkit.analysis.basket import basket_workspace
-    from crmkit.workspace import Workspace
 
     g = resolve(ctx, workspace, config, as_of, lang, fmt, quiet, verbose)
     r = basket_workspace(
-        Workspace(g.workspace, config_file=g.config),
+        g.open_workspace(),
         as_of=g.as_of,
         level=level,  # type: ignore[arg-type]
         min_support=min_support,

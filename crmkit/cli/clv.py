@@ -117,10 +117,9 @@ def fit_cmd(
     """Fit a model and show its parameters and log-likelihood."""
     from crmkit.models import fit
     from crmkit.models.store import load_validation
-    from crmkit.workspace import Workspace
 
     g = resolve(ctx, workspace, config, as_of, lang, fmt, quiet, verbose)
-    ws = Workspace(g.workspace, config_file=g.config)
+    ws = g.open_workspace()
     summary = _summary(ws, calibration_end, g.as_of, unit)
     result = fit(summary, model=model, spend=True, standard_errors=se)
     for w in result.warnings:
@@ -182,10 +181,9 @@ def predict_cmd(
     """Predict P(alive), purchases, spend and CLV per customer; store them for reports."""
     from crmkit.export import write_export
     from crmkit.models.workspace import predict_workspace
-    from crmkit.workspace import Workspace
 
     g = resolve(ctx, workspace, config, as_of, lang, fmt, quiet, verbose)
-    ws = Workspace(g.workspace, config_file=g.config)
+    ws = g.open_workspace()
     done = predict_workspace(
         ws,
         model=model,
@@ -249,10 +247,9 @@ def validate_cmd(
     """Fit on a calibration period and compare predictions with the holdout."""
     from crmkit.models import parse_duration_days, validate
     from crmkit.models.store import save_validation
-    from crmkit.workspace import Workspace
 
     g = resolve(ctx, workspace, config, as_of, lang, fmt, quiet, verbose)
-    ws = Workspace(g.workspace, config_file=g.config)
+    ws = g.open_workspace()
     if calibration_end is None and g.as_of is not None:
         # --as-of is the end of the holdout: calibrate up to as-of minus the holdout
         days = round(parse_duration_days(holdout))

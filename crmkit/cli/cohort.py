@@ -83,12 +83,11 @@ def cohort(
     from crmkit.analysis.cohorts import cohort_matrix, cohorts_workspace
     from crmkit.analysis.common import resolve_as_of
     from crmkit.errors import UsageError
-    from crmkit.workspace import Workspace
 
     g = resolve(ctx, workspace, config, as_of, lang, fmt, quiet, verbose)
     if value not in VALUES:
         raise UsageError(f"unknown --value {value!r}", hint=f"use one of: {', '.join(VALUES)}")
-    ws = Workspace(g.workspace, config_file=g.config)
+    ws = g.open_workspace()
     day = resolve_as_of(ws, g.as_of)
     table = cohorts_workspace(ws, as_of=day, by=by)  # type: ignore[arg-type]
     if g.format == "json":

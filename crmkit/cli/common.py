@@ -6,11 +6,14 @@ import os
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from crmkit.errors import UsageError
+
+if TYPE_CHECKING:
+    from crmkit.workspace import Workspace
 
 WorkspaceOpt = Annotated[
     Path | None,
@@ -47,6 +50,12 @@ class Globals:
     format: str = "table"
     quiet: bool = False
     verbose: bool = False
+
+    def open_workspace(self) -> Workspace:
+        """The workspace these options name, with `--config` layered over its own config."""
+        from crmkit.workspace import Workspace
+
+        return Workspace(self.workspace, config_file=self.config)
 
 
 def _env(name: str) -> str | None:

@@ -25,10 +25,9 @@ def _tables(
     ctx: typer.Context, workspace: Path | None, config: Path | None, fmt: str | None
 ) -> tuple[Globals, dict[str, pl.LazyFrame]]:
     """The resolved global options and the workspace's tables."""
-    from crmkit.workspace import Workspace
 
     g = resolve(ctx, workspace, config, fmt=fmt)
-    return g, Workspace(g.workspace, config_file=g.config).tables()
+    return g, g.open_workspace().tables()
 
 
 @customers_app.command("list")

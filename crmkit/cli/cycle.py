@@ -43,12 +43,11 @@ def cycle(
     """Buying cycle: gap distribution (by RFM segment when recorded) and who is overdue."""
     from crmkit.analysis.cycle import cycle_workspace
     from crmkit.errors import UsageError
-    from crmkit.workspace import Workspace
 
     g = resolve(ctx, workspace, config, as_of, lang, fmt, quiet, verbose)
     if view not in VIEWS:
         raise UsageError(f"unknown --view {view!r}", hint=f"use one of: {', '.join(VIEWS)}")
-    r = cycle_workspace(Workspace(g.workspace, config_file=g.config), as_of=g.as_of, top=top)
+    r = cycle_workspace(g.open_workspace(), as_of=g.as_of, top=top)
     if g.format == "json":
         emit_json(
             {

@@ -23,10 +23,9 @@ def doctor_cmd(
     """Check config, sources, encodings, mappings and a sample of rejects (writes nothing).
     Exit 2 when an error is found, 1 for warnings only, 0 when all is well."""
     from crmkit.setup import doctor
-    from crmkit.workspace import Workspace
 
     g = resolve(ctx, workspace, config, fmt=fmt)
-    findings = doctor(Workspace(g.workspace, config_file=g.config))
+    findings = doctor(g.open_workspace())
     if g.format == "json":
         output.emit_json([f.__dict__ for f in findings])
     else:

@@ -44,13 +44,12 @@ def feedback(
     """Top themes overall and by NPS group, detractor vs promoter contrast, sentiment."""
     from crmkit.analysis.feedback import feedback_workspace
     from crmkit.errors import UsageError
-    from crmkit.workspace import Workspace
 
     g = resolve(ctx, workspace, config, as_of, lang, fmt, quiet, verbose)
     if view not in VIEWS:
         raise UsageError(f"unknown --view {view!r}", hint=f"use one of: {', '.join(VIEWS)}")
     r = feedback_workspace(
-        Workspace(g.workspace, config_file=g.config),
+        g.open_workspace(),
         as_of=g.as_of,
         source=source,  # type: ignore[arg-type]
         top=top,

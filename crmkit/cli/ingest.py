@@ -37,10 +37,9 @@ def ingest_cmd(
     config's sources. Re-ingesting a file already seen is a no-op; overlapping exports add only
     new rows and update changed ones. Exit 1 when a file is refused or too many rows rejected."""
     from crmkit.pipeline.ingest import ingest
-    from crmkit.workspace import Workspace
 
     g = resolve(ctx, workspace, config, fmt=fmt, quiet=quiet, verbose=verbose)
-    ws = Workspace(g.workspace, config_file=g.config)
+    ws = g.open_workspace()
     _ = ws.config  # validate before touching the workspace
     if (written := ws.adopt_config()) is not None:
         output.err.print(f"wrote {written} from {g.config}")

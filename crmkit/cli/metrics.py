@@ -90,10 +90,9 @@ def metrics_cmd(
     import polars as pl
 
     from crmkit.metrics import workspace_result
-    from crmkit.workspace import Workspace
 
     g = resolve(ctx, workspace, config, as_of, lang, fmt, quiet, verbose)
-    ws = Workspace(g.workspace, config_file=g.config)
+    ws = g.open_workspace()
     result = workspace_result(
         ws, period, by=by, compare=compare, metrics=metric, as_of=g.as_of, lang=g.lang
     )
@@ -217,10 +216,9 @@ def explain_cmd(
 ) -> None:
     """Definition, formula, inputs with their counts, settings used and caveats of a metric."""
     from crmkit.metrics import explain
-    from crmkit.workspace import Workspace
 
     g = resolve(ctx, workspace, config, as_of, lang, fmt)
-    ws = Workspace(g.workspace, config_file=g.config)
+    ws = g.open_workspace()
     e = explain(ws, name, period, as_of=g.as_of, lang=g.lang)
     if g.format in ("json", "csv"):
         output.emit_json(e.to_dict())

@@ -40,10 +40,9 @@ def paths(
     """Event paths with customers, conversions and conversion share."""
     from crmkit.analysis.common import resolve_as_of
     from crmkit.analysis.paths import paths_workspace
-    from crmkit.workspace import Workspace
 
     g = resolve(ctx, workspace, config, as_of, lang, fmt, quiet, verbose)
-    ws = Workspace(g.workspace, config_file=g.config)
+    ws = g.open_workspace()
     day = resolve_as_of(ws, g.as_of)
     df = paths_workspace(ws, as_of=day, mode=before, steps=steps, top=top)  # type: ignore[arg-type]
     if g.format == "json":

@@ -57,7 +57,6 @@ def report_cmd(
     --include-pii; names as `report.names` says (full, initials, hidden)."""
     from crmkit.report import build_report, write_report
     from crmkit.report.write import FORMATS
-    from crmkit.workspace import Workspace
 
     g = resolve(ctx, workspace, config, as_of, lang, fmt, quiet, verbose)
     for path in out or []:
@@ -67,7 +66,7 @@ def report_cmd(
             raise UsageError(
                 f"cannot write a report to {path.name}", hint=f"use one of: {', '.join(FORMATS)}"
             )
-    ws = Workspace(g.workspace, config_file=g.config)
+    ws = g.open_workspace()
     data = build_report(
         ws,
         period=period,

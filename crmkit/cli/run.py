@@ -46,12 +46,11 @@ def run_cmd(
     still written), 75 when another run holds the lock. --format json prints the run record."""
     from crmkit.pipeline.ingest import new_run_id
     from crmkit.run import run_pipeline
-    from crmkit.workspace import Workspace
 
     g = resolve(
         ctx, workspace, config, as_of=as_of, lang=lang, fmt=fmt, quiet=quiet, verbose=verbose
     )
-    ws = Workspace(g.workspace, config_file=g.config)
+    ws = g.open_workspace()
     _ = ws.config  # validate before touching the workspace
     if (written := ws.adopt_config()) is not None:
         output.err.print(f"wrote {written} from {g.config}")

@@ -149,10 +149,9 @@ def segment(
     verbose: VerboseOpt = False,
 ) -> None:
     """Segment customers and compare the segments (default: RFM profile table)."""
-    from crmkit.workspace import Workspace
 
     g = resolve(ctx, workspace, config, as_of, lang, fmt, quiet, verbose)
-    ws = Workspace(g.workspace, config_file=g.config)
+    ws = g.open_workspace()
     result = ws.segment(
         method=method,
         as_of=g.as_of,

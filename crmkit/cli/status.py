@@ -22,10 +22,9 @@ def status_cmd(
     import polars as pl
 
     from crmkit.status import workspace_status
-    from crmkit.workspace import Workspace
 
     g = resolve(ctx, workspace, config, fmt=fmt)
-    st = workspace_status(Workspace(g.workspace, config_file=g.config))
+    st = workspace_status(g.open_workspace())
     if g.format == "json":
         output.emit_json(st)
         return

@@ -44,10 +44,9 @@ def survey(
     """Survey scores with 95% intervals; with --drivers, the key-driver table instead."""
     from crmkit.analysis.drivers import drivers_workspace
     from crmkit.analysis.survey import survey_workspace
-    from crmkit.workspace import Workspace
 
     g = resolve(ctx, workspace, config, as_of, lang, fmt, quiet, verbose)
-    ws = Workspace(g.workspace, config_file=g.config)
+    ws = g.open_workspace()
     if drivers:
         r = drivers_workspace(ws, as_of=g.as_of, target=drivers)  # type: ignore[arg-type]
         if g.format == "json":

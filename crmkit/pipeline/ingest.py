@@ -254,12 +254,8 @@ class Ingestor:
                     pl.lit(mapping.table).alias("table"),
                 ).collect()
             )
+        rows_seen = sum(r.height for r in rejected_lines)  # summary rows, then cleaned rows
         line_items = "order_lines" in frames
-        # Rows read = rows cleaned + summary rows dropped; line-item files (one order built from
-        # many rows) are counted on the raw file instead.
-        staged = rejected_lines[0].height if rejected_lines else 0
-        if line_items:
-            outcome.rows_read += result.frame.select(pl.len()).collect().item()
         order_rejects: pl.DataFrame | None = None
         for name in sorted(frames, key=lambda n: n != "orders"):  # orders before their lines
             frame = frames[name].with_columns(lineage)
@@ -273,8 +269,7 @@ class Ingestor:
             cleaned.checked.with_columns(pl.lit(index).alias("__file")).sink_parquet(part)
             self.parts.setdefault(name, []).append((index, part))
             rej = rejects_of(pl.scan_parquet(part)).collect()
-            if not line_items:
-                staged += pl.scan_parquet(part).select(pl.len()).collect().item()
+            rows_seen += pl.scan_parquet(part).select(pl.len()).collect().item()  # metadata only
             if name == "orders" and line_items:
                 # Line-item files are counted at the line level: a rejected order rejects its lines.
                 order_rejects = (
@@ -287,8 +282,10 @@ class Ingestor:
             rejected_lines.append(
                 rej.select("__line", "reason_code", "reason", pl.lit(name).alias("table"))
             )
-        if not line_items:
-            outcome.rows_read += staged
+        # A line-item file builds one order from many rows: count its raw rows instead.
+        outcome.rows_read += (
+            result.frame.select(pl.len()).collect().item() if line_items else rows_seen
+        )
         outcome.tables = sorted({*outcome.tables, *frames})
         if rejected_lines:
             rejects = pl.concat(rejected_lines, how="vertical_relaxed")
