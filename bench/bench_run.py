@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -113,10 +114,12 @@ def main() -> None:
     ws.mkdir(parents=True)
     config = ws / "bench.yaml"
     config.write_text(CONFIG.format(orders=orders.resolve(), contacts=contacts.resolve()))
+    print(f"load average before: {os.getloadavg()[0]:.2f}")
     m = measure(crmkit("run", "-w", str(ws), "--config", str(config), "-q"))
     print(
         f"| {args.rows:,} orders / {args.rows // 10:,} customers | crmkit run | "
-        f"{m.seconds:.1f} s | {m.peak_mb:,.0f} MB | exit {m.returncode} |"
+        f"{m.seconds:.1f} s | CPU {m.cpu_seconds:.1f} s | {m.peak_mb:,.0f} MB | "
+        f"exit {m.returncode} |"
     )
     runs = sorted((ws / "runs").glob("*/run.json"))
     if runs:

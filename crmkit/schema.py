@@ -289,6 +289,7 @@ MANIFEST_SCHEMA = pl.Schema(
         "path": pl.String(),
         "sha256": pl.String(),
         "bytes": pl.Int64(),
+        "modified_at": UTC_DATETIME,
         "source": pl.String(),
         "table": pl.String(),
         "rows_read": pl.Int64(),

@@ -105,6 +105,33 @@ def test_reingesting_the_same_files_changes_nothing_byte_for_byte(tmp_path):
     assert _digest(ws) == before
 
 
+def test_a_known_file_is_not_reread_but_a_changed_one_is(tmp_path, monkeypatch):
+    path = tmp_path / "in" / "a.csv"
+    ws = _setup(tmp_path, {"a.csv": HEADER + "A1,a@x.com,,2025-01-03 10:00,5.00,completed\n"})
+    ingest(ws)
+    stored = ws.table("manifest").collect().row(0, named=True)
+    st = path.stat()
+    assert stored["modified_at"].timestamp() == pytest.approx(st.st_mtime_ns / 1e9, abs=1e-6)
+    assert stored["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+
+    import crmkit.pipeline.ingest as ing
+
+    hashed: list[Path] = []
+    real = ing.sha256_file
+    monkeypatch.setattr(ing, "sha256_file", lambda p: hashed.append(p) or real(p))
+    assert [f.status for f in ingest(ws).files] == ["unchanged"]
+    assert hashed == []  # path, size and time match the manifest: not read at all
+    assert [f.status for f in ingest(ws, rehash=True).files] == ["unchanged"]
+    assert [p.resolve() for p in hashed] == [path.resolve()]
+
+    # Same size, content edited, time moved: hashed again and ingested.
+    path.write_text(HEADER + "A1,a@x.com,,2025-01-03 10:00,6.00,completed\n", encoding="utf-8")
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    (f,) = ingest(ws).files
+    assert f.status == "ingested" and len(hashed) == 2
+    assert _orders(ws)["gross_amount"].to_list() == [Decimal("6.00")]
+
+
 def test_an_overlapping_export_adds_new_rows_and_updates_changed_ones(tmp_path):
     first = HEADER + (
         "A1,a@x.com,,2025-01-03 10:00,5.00,completed\nA2,b@x.com,,2025-01-04 10:00,7.00,completed\n"

@@ -27,6 +27,14 @@ def ingest_cmd(
         str | None, typer.Option("--preset", help="Mapping preset for FILES.")
     ] = None,
     wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for the lock.")] = 0.0,
+    rehash: Annotated[
+        bool,
+        typer.Option(
+            "--rehash",
+            help="Hash every file, even one whose path, size and modification time match the "
+            "manifest (for files edited in place with their time preserved).",
+        ),
+    ] = False,
     workspace: WorkspaceOpt = None,
     config: ConfigOpt = None,
     fmt: FormatOpt = None,
@@ -34,8 +42,10 @@ def ingest_cmd(
     verbose: VerboseOpt = False,
 ) -> int:
     """Ingest FILES (auto-mapped unless --preset or a configured --source says how) and the
-    config's sources. Re-ingesting a file already seen is a no-op; overlapping exports add only
-    new rows and update changed ones. Exit 1 when a file is refused or too many rows rejected."""
+    config's sources. Re-ingesting a file already seen (same sha256) is a no-op, and a file whose
+    path, size and modification time match the manifest is not even re-read; overlapping exports
+    add only new rows and update changed ones. Exit 1 when a file is refused or too many rows
+    rejected."""
     from crmkit.pipeline.ingest import ingest
 
     g = resolve(ctx, workspace, config, fmt=fmt, quiet=quiet, verbose=verbose)
@@ -45,7 +55,14 @@ def ingest_cmd(
         output.err.print(f"wrote {written} from {g.config}")
     with progress(g.quiet) as say:
         result = ingest(
-            ws, files or [], source=source, table=table, preset=preset, wait=wait, progress=say
+            ws,
+            files or [],
+            source=source,
+            table=table,
+            preset=preset,
+            wait=wait,
+            progress=say,
+            rehash=rehash,
         )
     problems = result.problems(ws.config.thresholds)
     render_ingest(result, g.format, problems)

@@ -18,7 +18,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,6 +73,7 @@ class FileOutcome:
     status: str  # ingested | unchanged | refused
     sha256: str | None = None
     bytes: int = 0
+    modified_at: dt.datetime | None = None
     tables: list[str] = field(default_factory=list)
     rows_read: int = 0
     rows_accepted: int = 0
@@ -176,18 +177,26 @@ class Ingestor:
         self.tmp = ws.path / f".tmp-{run_id}"
         self.parts: dict[str, list[tuple[int, Path]]] = {}
         self.rejects: list[pl.DataFrame] = []
+        self.pending: dict[str, pl.LazyFrame] = {}  # merged, not yet written (see `merge`)
         self.outcomes: list[FileOutcome] = []
         self.now = dt.datetime.now(dt.UTC)
 
     # -- per file --------------------------------------------------------------------------
 
-    def stage(self, job: FileJob, seen: set[str]) -> FileOutcome:
-        """Read, map and clean one file into temporary parts; never touches the warehouse."""
+    def stage(self, job: FileJob, seen: set[str], known: KnownFiles | None = None) -> FileOutcome:
+        """Read, map and clean one file into temporary parts; never touches the warehouse.
+
+        `known` maps (path, bytes, modified_at) of ingested files to their sha256: a file whose
+        path, size and modification time all match is not read again to hash it.
+        """
         shown = _display_path(job.path, self.ws.path)
         outcome = FileOutcome(path=shown, source=job.source, status="ingested")
         try:
-            outcome.bytes = job.path.stat().st_size
-            outcome.sha256 = sha256_file(job.path)
+            st = job.path.stat()
+            outcome.bytes = st.st_size
+            outcome.modified_at = _mtime(st)
+            cached = (known or {}).get((shown, outcome.bytes, outcome.modified_at))
+            outcome.sha256 = cached or sha256_file(job.path)
         except OSError as exc:
             raise UsageError(f"cannot read {shown}: {exc.strerror}") from None
         if outcome.sha256 in seen:
@@ -266,7 +275,9 @@ class Ingestor:
             part = self.tmp / f"{index:05d}-{len(self.parts.get(name, []))}-{name}.parquet"
             # One cleaning pass: every row with its verdict goes to the part; the accepted rows
             # are read back by `merge`, the (few) rejects right here.
-            cleaned.checked.with_columns(pl.lit(index).alias("__file")).sink_parquet(part)
+            # a temporary file read once by the merge: fast compression over small size
+            staged = cleaned.checked.with_columns(pl.lit(index).alias("__file"))
+            staged.sink_parquet(part, compression="lz4")
             self.parts.setdefault(name, []).append((index, part))
             rej = rejects_of(pl.scan_parquet(part)).collect()
             rows_seen += pl.scan_parquet(part).select(pl.len()).collect().item()  # metadata only
@@ -347,12 +358,14 @@ class Ingestor:
 
     # -- whole run -------------------------------------------------------------------------
 
-    def merge(self, tx: Transaction) -> dict[str, int]:
+    def merge(self, tx: Transaction, defer: Collection[str] = ()) -> dict[str, int]:
         """Collapse repeats within the run and against the warehouse; stage new table versions.
 
         Only small key indexes (row number, key hash, content hash) are collected; the rows
-        themselves stream from the staged parts and the stored table to the new file. Returns,
-        per table, how many stored rows were replaced by a newer version.
+        themselves stream from the staged parts and the stored table to the new file. Tables
+        named in `defer` are not written but left in `self.pending` as plans, for the link step
+        to write once with their customer keys. Returns, per table, how many stored rows were
+        replaced by a newer version.
         """
         updated: dict[str, int] = {}
         for name, parts in self.parts.items():
@@ -386,7 +399,10 @@ class Ingestor:
                 if keep_old is None
                 else pl.concat([keep_old, new_rows], how="vertical_relaxed")
             )
-            tx.write(stored_name, merged)
+            if stored_name in defer:
+                self.pending[stored_name] = merged
+            else:
+                tx.write(stored_name, merged)
         return updated
 
     def _count_duplicates(self, name: str, every: pl.DataFrame, kept: pl.DataFrame) -> None:
@@ -482,6 +498,23 @@ def _drop_lines_of_rejected_orders(
     return lines.join(lost.lazy(), on="__line", how="anti"), bad
 
 
+KnownFiles = dict[tuple[str, int, dt.datetime], str]
+
+
+def _mtime(st: os.stat_result) -> dt.datetime:
+    """Modification time at the manifest's microsecond precision (UTC)."""
+    return dt.datetime.fromtimestamp(0, dt.UTC) + dt.timedelta(microseconds=st.st_mtime_ns // 1000)
+
+
+def known_files(manifest: pl.DataFrame) -> KnownFiles:
+    """(path, bytes, modified_at) → sha256 of every ingested file whose time was recorded."""
+    if "modified_at" not in manifest.columns:  # a manifest written before the column existed
+        return {}
+    rows = manifest.filter(pl.col("modified_at").is_not_null())
+    cols = rows.select("path", "bytes", "modified_at", "sha256").iter_rows()
+    return {(path, size, mtime): sha for path, size, mtime, sha in cols}
+
+
 def _display_path(path: Path, workspace: Path) -> str:
     """Paths are stored relative to the workspace, so a moved workspace still reads well."""
     try:
@@ -503,11 +536,16 @@ def ingest(
     progress: Progress | None = None,
     resolve_identity: bool = True,
     lock: bool = True,
+    rehash: bool = False,
 ) -> IngestResult:
     """Ingest the config's sources and/or the given files into the workspace's warehouse.
 
-    `lock=False` is for callers that already hold the workspace lock (`crmkit run`).
+    A file already in the manifest (same sha256) is skipped. To decide that without reading a big
+    file again, a file whose path, size and modification time match a manifest entry takes that
+    entry's sha256; `rehash=True` hashes every file regardless. `lock=False` is for callers that
+    already hold the workspace lock (`crmkit run`).
     """
+    from crmkit.pipeline.link import FACTS as LINKED_FACTS
     from crmkit.pipeline.link import link_customers
 
     run_id = run_id or new_run_id()
@@ -525,22 +563,28 @@ def ingest(
     with ws.warehouse.lock(wait=wait) if lock else contextlib.nullcontext():
         recovered = ws.warehouse.recover() if lock else None
         ing = Ingestor(ws, run_id, progress)
-        seen = set(ws.table("manifest").select("sha256").collect().to_series().to_list())
+        manifest = ws.table("manifest").collect()
+        seen = set(manifest["sha256"].to_list()) if manifest.height else set()
+        known = {} if rehash else known_files(manifest)
         ing.tmp.mkdir(parents=True, exist_ok=True)
         try:
             for job in jobs:
                 say(f"reading {_display_path(job.path, ws.path)}")
-                ing.outcomes.append(ing.stage(job, seen))
+                ing.outcomes.append(ing.stage(job, seen, known))
             result = IngestResult(run_id, ing.outcomes, recovered=recovered, warnings=warnings)
             if any(o.status != "unchanged" for o in ing.outcomes):
                 with ws.warehouse.transaction(run_id) as tx:
                     say("merging and removing duplicates")
-                    result.updated = ing.merge(tx)
+                    # fact tables are written once, by the link step, with their keys
+                    result.updated = ing.merge(tx, defer=LINKED_FACTS if resolve_identity else ())
                     _write_rejects(tx, ing, ws)
                     _write_manifest(tx, ing, ws)
                     if resolve_identity and ing.parts:
                         say("resolving customers")
-                        result.identity = link_customers(ws, tx, run_id)
+                        result.identity = link_customers(ws, tx, run_id, ing.pending)
+                    for name, plan in ing.pending.items():
+                        if name not in tx.written:
+                            tx.write(name, plan)
                     tx.commit({"last_ingest": run_id})
                 result.committed = True
         finally:
@@ -570,6 +614,7 @@ def _write_manifest(tx: Transaction, ing: Ingestor, ws: Workspace) -> None:
             "path": o.path,
             "sha256": o.sha256,
             "bytes": o.bytes,
+            "modified_at": o.modified_at,
             "source": o.source,
             "table": ",".join(o.tables),
             "rows_read": o.rows_read,
@@ -586,7 +631,8 @@ def _write_manifest(tx: Transaction, ing: Ingestor, ws: Workspace) -> None:
         return
     new = pl.DataFrame(rows, schema=schema.MANIFEST_SCHEMA)
     old = tx.scan("manifest", schema.MANIFEST_SCHEMA).collect()
-    tx.write("manifest", pl.concat([old, new]))
+    # older manifests lack `modified_at`: it stays null there
+    tx.write("manifest", pl.concat([old, new], how="diagonal_relaxed").select(new.columns))
 
 
 def outcome_dicts(result: IngestResult) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ orders, tickets, survey responses and events.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import polars as pl
@@ -25,14 +26,24 @@ TIME_OF = {
 }
 
 
-def link_customers(ws: Workspace, tx: Transaction, run_id: str) -> dict[str, Any]:
-    """Resolve identities over the staged tables and store keys; returns the resolution report."""
+def link_customers(
+    ws: Workspace,
+    tx: Transaction,
+    run_id: str,
+    pending: Mapping[str, pl.LazyFrame] | None = None,
+) -> dict[str, Any]:
+    """Resolve identities over the staged tables and store keys; returns the resolution report.
+
+    `pending`: new versions of fact tables not yet written (the ingest's merge leaves them to this
+    step, so a 10M-row orders table is written once, with its keys, instead of twice).
+    """
     from crmkit import identity
 
+    pending = pending or {}
     tables = {
-        name: tx.scan(name, table_schema(name))
+        name: pending[name] if name in pending else tx.scan(name, table_schema(name))
         for name in ("customer_records", *FACTS)
-        if name in tx.written or ws.warehouse.has(name)
+        if name in pending or name in tx.written or ws.warehouse.has(name)
     }
     records = identity.build_records(tables)
     stored = {
@@ -49,18 +60,13 @@ def link_customers(ws: Workspace, tx: Transaction, run_id: str) -> dict[str, Any
         settings=ws.config.section("identity"),
         run_id=run_id,
     )
-    keys = res.identity_map.lazy().select("source", "source_record_id", "customer_key")
+    keys = res.identity_map.select("source", "source_record_id", "customer_key")
     for name in FACTS:
         if name not in tables:
             continue
         fact = identity.with_reference_id(tables[name].drop("customer_key", strict=False))
-        linked = fact.join(
-            keys.rename({"source_record_id": "ref_record_id"}),
-            on=["source", "ref_record_id"],
-            how="left",
-            maintain_order="left",
-        ).drop("ref_record_id")
-        tx.write(name, linked)  # streamed: a 10M-row orders table never sits in memory
+        # streamed: a 10M-row orders table never sits in memory
+        tx.write(name, attach_keys(fact, keys).drop("ref_record_id"))
     golden = _with_order_facts(res.customers.lazy(), tx)
     tx.write("customers", golden.collect())
     tx.write("identity_map", res.identity_map)
@@ -78,6 +84,30 @@ def link_customers(ws: Workspace, tx: Transaction, run_id: str) -> dict[str, Any
     report = dict(res.report)
     report["unresolved"] = _unresolved(tx)
     return report
+
+
+def attach_keys(fact: pl.LazyFrame, keys: pl.DataFrame) -> pl.LazyFrame:
+    """`fact` (with `ref_record_id`) plus the `customer_key` of its (source, ref_record_id).
+
+    The same as a left join on the two text columns, done on one 64-bit hash of them: about
+    three times less work on 10M rows. The hash is only trusted when it tells every key apart,
+    and each joined row is checked against the key it claims, so a collision can never attach a
+    wrong customer (on one, the text join is used).
+    """
+    on = ["source", "ref_record_id"]
+    right = keys.rename({"source_record_id": "ref_record_id"})
+    hashed = pl.struct(on).hash(seed=3).alias("__h")
+    right = right.with_columns(hashed)
+    if right["__h"].n_unique() < right.height:
+        return fact.join(right.lazy().drop("__h"), on=on, how="left", maintain_order="left")
+    right = right.select("__h", "customer_key", pl.struct(on).alias("__k"))
+    same = pl.col("__k") == pl.struct(on)
+    return (
+        fact.with_columns(hashed)
+        .join(right.lazy(), on="__h", how="left", maintain_order="left")
+        .with_columns(pl.when(same).then("customer_key").alias("customer_key"))
+        .drop("__h", "__k")
+    )
 
 
 def _with_order_facts(customers: pl.LazyFrame, tx: Transaction) -> pl.LazyFrame:
