@@ -100,13 +100,13 @@ def attach_keys(fact: pl.LazyFrame, keys: pl.DataFrame) -> pl.LazyFrame:
     right = right.with_columns(hashed)
     if right["__h"].n_unique() < right.height:
         return fact.join(right.lazy().drop("__h"), on=on, how="left", maintain_order="left")
-    right = right.select("__h", "customer_key", pl.struct(on).alias("__k"))
-    same = pl.col("__k") == pl.struct(on)
+    right = right.select("__h", "customer_key", __s="source", __r="ref_record_id")
+    same = (pl.col("__s") == pl.col("source")) & (pl.col("__r") == pl.col("ref_record_id"))
     return (
         fact.with_columns(hashed)
         .join(right.lazy(), on="__h", how="left", maintain_order="left")
         .with_columns(pl.when(same).then("customer_key").alias("customer_key"))
-        .drop("__h", "__k")
+        .drop("__h", "__s", "__r")
     )
 
 
