@@ -25,6 +25,16 @@ def _initial(col: str) -> pl.Expr:
     return pl.col(col).str.slice(0, 1)
 
 
+def _either_name(*cols: str) -> pl.Expr:
+    """Two keys per record: the sound of the given name, and of the surname, each with `cols`.
+    A record shares a block with another when either name part sounds alike and `cols` agree,
+    so a typo in one part, or given and surname entered the other way round, still meet."""
+    surname = pl.when(pl.col("surname_code").ne_missing(pl.col("given_code"))).then(
+        _cat("surname_code", *cols)
+    )  # one value when both parts sound alike: a record is in a block once
+    return pl.concat_list(_cat("given_code", *cols), surname)
+
+
 KEYS: dict[str, pl.Expr] = {
     "email": pl.when(pl.col("email_ok")).then(pl.col("email_key")),
     "phone": pl.when(pl.col("phone_ok")).then(pl.col("phone_key")),
@@ -40,6 +50,11 @@ KEYS: dict[str, pl.Expr] = {
     "given_postcode": _cat("given_py", "postcode_key"),
     "surname_address": _cat("surname_py", pl.col("address_key").str.slice(0, 10)),
     "given_address": _cat("given_py", pl.col("address_key").str.slice(0, 10)),
+    "phonetic_birth": _either_name("birth"),
+    "phonetic_postcode": _either_name("postcode_key"),
+    "birth_city": _cat("birth", "city_key"),
+    "street_city": _cat("street_key", "city_key"),
+    "number_street": _cat("street_number", "street_key"),
 }
 # A column every member of a block shares, with few records per value: in an incremental run
 # the records whose value a new record carries are found first, and only their keys are built.
@@ -58,6 +73,11 @@ NARROW: dict[str, str] = {
     "given_postcode": "postcode_key",
     "surname_address": "address_key",
     "given_address": "address_key",
+    "phonetic_birth": "birth",
+    "phonetic_postcode": "postcode_key",
+    "birth_city": "birth",
+    "street_city": "street_key",
+    "number_street": "street_key",
 }
 CONTACT_KEYS = ("email", "phone")
 
@@ -79,13 +99,10 @@ def _block_members(
         rows = feat.filter(narrow.is_in(values.implode()))
     # blocks by a 64-bit hash of the key: integer group-bys and joins are several times faster
     # than on strings; two keys sharing a hash (p ≈ 1e-8 per million keys) only add pairs
-    k = (
-        rows.lazy()
-        .select("rid", key=KEYS[name])
-        .filter(pl.col("key").is_not_null())
-        .with_columns(pl.col("key").hash(seed=11))
-        .collect()
-    )
+    k = rows.lazy().select("rid", key=KEYS[name])
+    if isinstance(k.collect_schema()["key"], pl.List):  # several (distinct) keys per record
+        k = k.explode("key")
+    k = k.filter(pl.col("key").is_not_null()).with_columns(pl.col("key").hash(seed=11)).collect()
     if new is not None:
         k = k.with_columns(_new=pl.Series(new[k["rid"].to_numpy()]))
         k = k.filter(pl.col("key").is_in(k.filter("_new")["key"].implode()))

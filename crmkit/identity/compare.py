@@ -20,16 +20,40 @@ from rapidfuzz import distance, fuzz, process
 
 from crmkit.identity.arrays import unique
 
-# Field -> number of agreement levels (level values 0..n-1; -1 = missing).
+# Agreement levels per field (level values 0..n-1; -1 = missing on either side).
+# name: the romanised given name and surname, compared in the better of straight and swapped
+# order (given and surname entered the other way round), part by part.
+NAME_DIFFER = 0  # nothing agrees
+NAME_SURNAME = 1  # same (or one typo away) surname, different given name: family, or a typo
+NAME_GIVEN = 2  # same given name, different surname: a changed surname, or a typo
+NAME_PART = 3  # one side gives a single name part, and it agrees with a part of the other
+NAME_SIMILAR = 4  # similar names (Jaro-Winkler ≥ 0.80)
+NAME_CLOSE = 5  # very similar names (Jaro-Winkler ≥ 0.92): a typo
+NAME_PINYIN = 6  # the same romanised name (张伟 ~ zhang wei; Zoë ~ zoe)
+NAME_SAME = 7  # the same name (term-frequency adjusted)
+# birth date
+BIRTH_DIFFER = 0
+BIRTH_PARTS = 1  # two of year, month and day agree (one part mistyped or unknown)
+BIRTH_TYPO = 2  # one digit of yyyymmdd differs
+BIRTH_TRANSPOSED = 3  # day and month swapped (03/04 ~ 04/03)
+BIRTH_SAME = 4
+# location: address line, postcode and city together (they are one piece of evidence, not
+# three). "Same address": token-set similarity ≥ 90, or the same house number on the same street
+# (street name Jaro-Winkler ≥ 0.92). "Area": the same postcode (or one typo away) or city.
+LOC_DIFFER = 0
+LOC_AREA = 1  # postcode or city agrees, nothing else
+LOC_AREA_BOTH = 2  # postcode and city agree, the address line does not
+LOC_ADDRESS = 3  # same address line, in another postcode and city
+LOC_SIMILAR = 4  # similar address line (token-set ≥ 70, or the same street) in the same area
+LOC_SAME = 5  # same address in the same postcode or city
+LOC_SAME_BOTH = 6  # same address, same postcode and same city
+
 LEVELS: dict[str, int] = {
-    "name": 5,  # 0 differ, 1 similar, 2 very similar, 3 same pinyin, 4 same name
+    "name": 8,
     "email": 3,  # 0 differ, 1 same local part or near-identical, 2 same
     "phone": 3,  # 0 differ, 1 one digit off / same last 8 digits, 2 same
-    "birth": 3,  # 0 differ, 1 one digit off or day/month swapped, 2 same
-    # address line, postcode and city together (they are one piece of evidence, not three):
-    # 0 differ, 1 same postcode or city only, 2 same address line in another postcode/city,
-    # 3 similar address (token-set ≥ 70) in the same area, 4 same address in the same area
-    "location": 5,
+    "birth": 5,
+    "location": 7,
     "gender": 2,
 }
 FIELDS = tuple(LEVELS)
@@ -44,8 +68,10 @@ class Comparison:
     levels: dict[str, np.ndarray]
     name_sim: np.ndarray  # best romanised-name similarity (orientation-free), 0..1
     name_partial: np.ndarray  # one name is a single part of the other (Tang ~ 唐娜)
-    tf_name: np.ndarray  # share of named records with the left record's exact name
+    tf_name: np.ndarray  # share of named records with the left record's exact name (nan: none)
     tf_pinyin: np.ndarray  # share of named records with the left record's pinyin key
+    tf_name_avg: float  # chance that two random named records share their name: Σ share²
+    tf_pinyin_avg: float
     email_guarded: np.ndarray  # same e-mail, but the value is guarded
     phone_guarded: np.ndarray
 
@@ -158,11 +184,21 @@ def _psim(
     return out
 
 
-def _edit1(rows: _Rows, col: str, li: np.ndarray, ri: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """Levenshtein distance ≤ 1 for pairs `idx` (False elsewhere).
+def _edit1(
+    rows: _Rows,
+    col: str,
+    li: np.ndarray,
+    ri: np.ndarray,
+    idx: np.ndarray,
+    *,
+    swaps: bool = False,
+) -> np.ndarray:
+    """Levenshtein distance ≤ 1 for pairs `idx` (False elsewhere); with `swaps`, the optimal
+    string alignment distance (two neighbouring characters swapped also count as one edit).
 
     Phone numbers and most postcodes are digit strings: those are compared as integers (one
-    differing digit, or one digit more), the rest with rapidfuzz.
+    differing digit, two neighbouring digits swapped, or one digit more), the rest with
+    rapidfuzz.
     """
     out = np.zeros(len(li), dtype=bool)
     if len(idx) == 0:
@@ -175,7 +211,7 @@ def _edit1(rows: _Rows, col: str, li: np.ndarray, ri: np.ndarray, idx: np.ndarra
         lev = process.cpdist(
             rows.text(col, li[slow]),
             rows.text(col, ri[slow]),
-            scorer=LEV,
+            scorer=OSA if swaps else LEV,
             workers=-1,
             score_cutoff=1,
         )
@@ -186,10 +222,17 @@ def _edit1(rows: _Rows, col: str, li: np.ndarray, ri: np.ndarray, idx: np.ndarra
     same = np.flatnonzero(la == lb)  # at most one digit differs
     x, y = va[same], vb[same]
     differ = np.zeros(len(same), dtype=np.int64)
+    # with swaps: whether the digits at k-1 and k are swapped (a ≠ b, a = b' and b = a')
+    swapped = np.zeros(len(same), dtype=bool)
+    px = py = None  # the previous digit of x and y (k counts from the right)
     for _ in range(int(la.max(initial=0))):
-        differ += (x % 10) != (y % 10)
+        dx, dy = x % 10, y % 10
+        differ += dx != dy
+        if swaps and px is not None:
+            swapped |= (dx != dy) & (dx == py) & (dy == px)
+        px, py = dx, dy
         x, y = x // 10, y // 10
-    hit[same] = differ <= 1
+    hit[same] = (differ <= 1) | (swapped & (differ == 2))
     one = np.flatnonzero(np.abs(la - lb) == 1)  # the shorter is the longer minus one digit
     long = np.where(la[one] > lb[one], va[one], vb[one])
     short = np.where(la[one] > lb[one], vb[one], va[one])
@@ -202,13 +245,15 @@ def _edit1(rows: _Rows, col: str, li: np.ndarray, ri: np.ndarray, idx: np.ndarra
     return out
 
 
-def term_frequency(feat: pl.DataFrame, col: str, rids: np.ndarray) -> np.ndarray:
+def term_frequency(feat: pl.DataFrame, col: str, rids: np.ndarray) -> tuple[np.ndarray, float]:
     """Share of the records with a value in `col` that have the value of each record in `rids`
-    (1.0 where missing)."""
+    (1.0 where missing), and the chance that two random records with a value share it (Σ share²
+    over the values: the share of a record's value, averaged over the records)."""
     named = max(int(feat[col].is_not_null().sum()), 1)
     if 4 * len(rids) > feat.height:  # most values are needed: count them all
         share = feat.select(pl.len().over(col).cast(pl.Float64) / named).to_series()
-        return share.fill_null(1.0).to_numpy()[rids]
+        average = share.filter(feat[col].is_not_null()).mean()
+        return share.fill_null(1.0).to_numpy()[rids], float(average or 0.0)
     values = feat[col].gather(rids)
     counts = (
         feat.lazy()
@@ -224,11 +269,22 @@ def term_frequency(feat: pl.DataFrame, col: str, rids: np.ndarray) -> np.ndarray
         .collect()
         .to_series()
     )
-    return per.fill_null(1.0).to_numpy()
+    return per.fill_null(1.0).to_numpy(), term_frequency_average(feat, col)
+
+
+def term_frequency_average(feat: pl.DataFrame, col: str) -> float:
+    """The chance that two random records with a value in `col` share it: Σ share² over the
+    values, the average of the shares `term_frequency` gives, weighted by how often each occurs."""
+    named = int(feat[col].is_not_null().sum())
+    if named == 0:
+        return float("nan")
+    counts = feat.select(col).drop_nulls().group_by(col).len()["len"].cast(pl.Float64)
+    return float(((counts / named) ** 2).sum())
 
 
 JW = distance.JaroWinkler.normalized_similarity
 LEV = distance.Levenshtein.distance
+OSA = distance.OSA.distance
 
 
 def _birth_parts(birth: pl.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -274,7 +330,7 @@ def compare(feat: pl.DataFrame, pairs: pl.DataFrame, *, tf: bool = True) -> Comp
     def where(mask: np.ndarray) -> np.ndarray:
         return np.flatnonzero(mask)
 
-    # names: exact, same pinyin, or the best of straight / swapped / sorted-token similarity
+    # names: exact, same pinyin, or part by part in the better of straight and swapped order
     has, same_name = code_eq("name_key")
     _, same_py = code_eq("pinyin_key")
     need = where(has & ~same_name & ~same_py)
@@ -282,19 +338,39 @@ def compare(feat: pl.DataFrame, pairs: pl.DataFrame, *, tf: bool = True) -> Comp
     def jw(a: str, b: str) -> np.ndarray:
         return _psim(rows, a, b, li, ri, need, JW, repeats=True)
 
-    straight = (jw("given_py", "given_py") + jw("surname_py", "surname_py")) / 2
-    swapped = (jw("given_py", "surname_py") + jw("surname_py", "given_py")) / 2
+    gg, ss = jw("given_py", "given_py"), jw("surname_py", "surname_py")
+    gs, sg = jw("given_py", "surname_py"), jw("surname_py", "given_py")
+    straight, swapped = (gg + ss) / 2, (gs + sg) / 2
     full = _psim(rows, "pinyin_key", "pinyin_key", li, ri, need, JW)
     sim = np.maximum(np.maximum(straight, swapped), full)
     sim = np.where(same_name | same_py, 1.0, sim)
-    # one side gives a single name part ("Tang") that is a part of the other's name (唐娜)
+    # the given name and surname similarity in the better order
+    turn = swapped > straight
+    given_sim = np.where(turn, gs, gg)
+    surname_sim = np.where(turn, sg, ss)
     gc, sc = rows.code("given_py"), rows.code("surname_py")
     gl, gr, sl, sr = gc[li], gc[ri], sc[li], sc[ri]
+    both_parts = (gl > 0) & (gr > 0) & (sl > 0) & (sr > 0)
+    # one side gives a single name part ("Tang", "Smith") that is a part of the other's name
+    single = ((gl == 0) & (sl > 0)) | ((gr == 0) & (sr > 0)) | ((sl == 0) & (gl > 0))
+    single |= (sr == 0) & (gr > 0)
     partial = ((gl == 0) & (sl > 0) & ((sl == sr) | (sl == gr))) | (
         (gr == 0) & (sr > 0) & ((sr == sl) | (sr == gl))
     )
+    part_close = single & (np.maximum(np.maximum(gg, ss), np.maximum(gs, sg)) >= 0.92)
     lv["name"] = np.select(
-        [~has, same_name, same_py, sim >= 0.92, (sim >= 0.80) | partial], [-1, 4, 3, 2, 1], 0
+        [
+            ~has,
+            same_name,
+            same_py,
+            sim >= 0.92,
+            sim >= 0.80,
+            partial | part_close,
+            both_parts & (given_sim >= 0.92),
+            both_parts & (surname_sim >= 0.92),
+        ],
+        [-1, NAME_SAME, NAME_PINYIN, NAME_CLOSE, NAME_SIMILAR, NAME_PART, NAME_GIVEN, NAME_SURNAME],
+        NAME_DIFFER,
     ).astype(np.int8)
 
     # e-mail and phone, with guarded values treated as missing evidence
@@ -320,20 +396,30 @@ def compare(feat: pl.DataFrame, pairs: pl.DataFrame, *, tf: bool = True) -> Comp
     p_guard = p_eq & ~p_ok
     lv["phone"] = np.where(p_both & ~p_ok, -1, p_lvl).astype(np.int8)
 
-    # birth date: exact, one digit off (of yyyymmdd), or day and month swapped
+    # birth date: exact, day and month swapped, one digit off, or two of its three parts
     ymd, ydm = _birth_parts(sub["birth"])
-    b_both = (ymd[li] > 0) & (ymd[ri] > 0)
-    b_eq = b_both & (ymd[li] == ymd[ri])
-    b_near = b_both & (ydm[li] == ymd[ri])
+    bl, br = ymd[li], ymd[ri]
+    b_both = (bl > 0) & (br > 0)
+    b_eq = b_both & (bl == br)
+    b_swap = b_both & (ydm[li] == br)
+    b_typo = np.zeros(len(li), dtype=bool)
     diff = where(b_both & ~b_eq)
-    b_near[diff] |= _digits_differ(ymd[li[diff]], ymd[ri[diff]]) <= 1
-    lv["birth"] = np.select([~b_both, b_eq, b_near], [-1, 2, 1], 0).astype(np.int8)
+    b_typo[diff] = _digits_differ(bl[diff], br[diff]) <= 1
+    y_eq, m_eq = bl // 10_000 == br // 10_000, (bl // 100) % 100 == (br // 100) % 100
+    d_eq = bl % 100 == br % 100
+    b_parts = b_both & ((y_eq & m_eq) | (y_eq & d_eq) | (m_eq & d_eq))
+    lv["birth"] = np.select(
+        [~b_both, b_eq, b_swap, b_typo, b_parts],
+        [-1, BIRTH_SAME, BIRTH_TRANSPOSED, BIRTH_TYPO, BIRTH_PARTS],
+        BIRTH_DIFFER,
+    ).astype(np.int8)
 
     # location: address line, postcode and city as one piece of evidence
     pc_both, pc_eq = code_eq("postcode_key")
     ct_both, ct_eq = code_eq("city_key")
-    ad_both, _ = code_eq("address_key")
-    pc_eq = pc_eq | _edit1(rows, "postcode_key", li, ri, where(pc_both & ~pc_eq))
+    ad_both, ad_eq = code_eq("address_key")
+    # a postcode one typo away, two neighbouring digits swapped included
+    pc_eq = pc_eq | _edit1(rows, "postcode_key", li, ri, where(pc_both & ~pc_eq), swaps=True)
     ct_eq = ct_eq | (
         _psim(rows, "city_key", "city_key", li, ri, where(ct_both & ~ct_eq), JW, repeats=True)
         >= 0.92
@@ -344,30 +430,53 @@ def compare(feat: pl.DataFrame, pairs: pl.DataFrame, *, tf: bool = True) -> Comp
         "address_key",
         li,
         ri,
-        where(ad_both),
+        where(ad_both & ~ad_eq),
         fuzz.token_set_ratio,
         repeats=True,
     )
+    a_sim[ad_eq] = 100.0
+    # the house number and the street apart: "12 grylls cres" ~ "12 gryllscrescent"
+    st_both, st_eq = code_eq("street_key")
+    st_close = st_eq | (
+        _psim(rows, "street_key", "street_key", li, ri, where(st_both & ~st_eq), JW, repeats=True)
+        >= 0.92
+    )
+    _, no_eq = code_eq("street_number")
+    a_same = (a_sim >= 90) | (no_eq & st_close)
+    a_similar = a_same | (a_sim >= 70) | st_close
     area = pc_eq | ct_eq
+    area_both = pc_eq & ct_eq
     anything = pc_both | ct_both | ad_both
     lv["location"] = np.select(
-        [~anything, (a_sim >= 90) & area, (a_sim >= 70) & area, a_sim >= 90, area],
-        [-1, 4, 3, 2, 1],
-        0,
+        [
+            ~anything,
+            a_same & area_both,
+            a_same & area,
+            a_similar & area,
+            a_same,
+            area_both,
+            area,
+        ],
+        [-1, LOC_SAME_BOTH, LOC_SAME, LOC_SIMILAR, LOC_ADDRESS, LOC_AREA_BOTH, LOC_AREA],
+        LOC_DIFFER,
     ).astype(np.int8)
 
     g_both, g_eq = code_eq("gender")
     lv["gender"] = np.select([~g_both, g_eq], [-1, 1], 0).astype(np.int8)
 
-    ones = np.ones(len(rid_l))
+    nan = np.full(len(rid_l), np.nan)
+    tf_name, tf_name_avg = term_frequency(feat, "name_key", rid_l) if tf else (nan, np.nan)
+    tf_py, tf_py_avg = term_frequency(feat, "pinyin_key", rid_l) if tf else (nan, np.nan)
     return Comparison(
         rid_l=rid_l,
         rid_r=rid_r,
         levels=lv,
         name_sim=np.where(has, sim, np.nan).astype(np.float32),
         name_partial=partial & has,
-        tf_name=term_frequency(feat, "name_key", rid_l) if tf else ones,
-        tf_pinyin=term_frequency(feat, "pinyin_key", rid_l) if tf else ones,
+        tf_name=tf_name,
+        tf_pinyin=tf_py,
+        tf_name_avg=tf_name_avg,
+        tf_pinyin_avg=tf_py_avg,
         email_guarded=e_guard,
         phone_guarded=p_guard,
     )

@@ -24,12 +24,16 @@ FEATURES = (
     "given_py",
     "surname_py",
     "pinyin_key",
+    "given_code",
+    "surname_code",
     "email_key",
     "phone_key",
     "birth",
     "postcode_key",
     "city_key",
     "address_key",
+    "street_number",
+    "street_key",
     "gender",
 )
 
@@ -130,24 +134,34 @@ def prepare(
         surname=pl.when(named).then(pl.when(has_parts).then(pl.col("last_n")).otherwise(surname)),
     )
     g, sn = pl.col("given_py"), pl.col("surname_py")
-    df = df.with_columns(
-        given_py=nz.pinyin(pl.col("given")),
-        surname_py=nz.pinyin(pl.col("surname"), surname=True),
-        name_key=pl.when(pl.col("name_norm").str.contains(nz.HAN))
-        .then(pl.col("name_norm"))
-        .otherwise(_sorted_words(pl.col("name_norm"))),
-    ).with_columns(
-        # the two romanised parts in sorted order
-        pinyin_key=pl.when(named).then(
-            pl.when(g.is_null() & sn.is_null())
-            .then(pl.lit(""))
-            .when(g.is_null())
-            .then(sn)
-            .when(sn.is_null())
-            .then(g)
-            .when(g <= sn)
-            .then(pl.concat_str(g, pl.lit(" "), sn))
-            .otherwise(pl.concat_str(sn, pl.lit(" "), g))
+    df = (
+        df.with_columns(
+            given_py=nz.pinyin(pl.col("given")),
+            surname_py=nz.pinyin(pl.col("surname"), surname=True),
+            name_key=pl.when(pl.col("name_norm").str.contains(nz.HAN))
+            .then(pl.col("name_norm"))
+            .otherwise(_sorted_words(pl.col("name_norm"))),
+        )
+        .with_columns(
+            # house number and street, once per distinct address line
+            _on_values(df, "address_key", nz.street_number(pl.col("address_key")), "street_number"),
+            _on_values(df, "address_key", nz.street_name(pl.col("address_key")), "street_key"),
+        )
+        .with_columns(
+            given_code=nz.phonetic(g),
+            surname_code=nz.phonetic(sn),
+            # the two romanised parts in sorted order
+            pinyin_key=pl.when(named).then(
+                pl.when(g.is_null() & sn.is_null())
+                .then(pl.lit(""))
+                .when(g.is_null())
+                .then(sn)
+                .when(sn.is_null())
+                .then(g)
+                .when(g <= sn)
+                .then(pl.concat_str(g, pl.lit(" "), sn))
+                .otherwise(pl.concat_str(sn, pl.lit(" "), g))
+            ),
         )
     )
     return df.select(*FEATURES, *keep).with_columns(pl.col("rid").cast(pl.Int64))

@@ -4,7 +4,8 @@ u (agreement among non-matches) is measured on random record pairs; m (agreement
 starts from the deterministic matches and is refined by EM on the candidate pairs, run on the
 distinct agreement patterns (a few thousand) rather than on the pairs themselves. A pair's match
 weight is the sum of log2(m/u) over its fields plus the prior log-odds; an exact name match is
-weighted by how rare that name is (log2(m / frequency)), so 王芳 counts for less than 欧阳娜娜.
+weighted by how rare that name is (log2(average frequency / its frequency) added), so 王芳
+counts for less than 欧阳娜娜.
 """
 
 from __future__ import annotations
@@ -16,17 +17,26 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from crmkit.identity.compare import FIELDS, LEVELS, Comparison, compare
+from crmkit.identity.compare import (
+    FIELDS,
+    LEVELS,
+    NAME_PINYIN,
+    NAME_SAME,
+    Comparison,
+    compare,
+)
 
 DEFAULT_M: dict[str, list[float]] = {
-    "name": [0.02, 0.04, 0.10, 0.14, 0.70],
+    "name": [0.02, 0.02, 0.02, 0.02, 0.04, 0.10, 0.14, 0.64],
     "email": [0.10, 0.05, 0.85],
     "phone": [0.10, 0.05, 0.85],
-    "birth": [0.04, 0.06, 0.90],
-    "location": [0.08, 0.12, 0.05, 0.15, 0.60],
+    "birth": [0.04, 0.02, 0.03, 0.01, 0.90],
+    "location": [0.08, 0.06, 0.06, 0.05, 0.15, 0.20, 0.40],
     "gender": [0.04, 0.96],
 }
 _EPS = 1e-6
+# How far a name's frequency moves the weight of an exact name match (bits down / up).
+TF_DOWN, TF_UP = 8.0, 4.0
 
 
 @dataclass
@@ -54,12 +64,16 @@ class FSModel:
             lv = cmp.levels[f]
             table = np.append(w[f], 0.0)  # index -1 -> the appended 0
             out[f] = table[lv].astype(np.float64)
-        mn = self.m["name"]
-        tf4 = np.clip(np.log2(mn[4] / np.maximum(cmp.tf_name, _EPS)), -16, self.max_weight)
-        tf3 = np.clip(np.log2(mn[3] / np.maximum(cmp.tf_pinyin, _EPS)), -16, self.max_weight)
         lvn = cmp.levels["name"]
-        out["name"] = np.where(lvn == 4, np.minimum(tf4, w["name"][4] + 4), out["name"])
-        out["name"] = np.where(lvn == 3, np.minimum(tf3, w["name"][3] + 4), out["name"])
+        for level, tf, avg in (
+            (NAME_SAME, cmp.tf_name, cmp.tf_name_avg),
+            (NAME_PINYIN, cmp.tf_pinyin, cmp.tf_pinyin_avg),
+        ):
+            # a name twice as rare as the average shared name is one bit more evidence
+            with np.errstate(invalid="ignore", divide="ignore"):
+                adj = np.clip(np.log2(avg / np.maximum(tf, _EPS)), -TF_DOWN, TF_UP)
+            adj = np.where(np.isfinite(adj), adj, 0.0)
+            out["name"] = np.where(lvn == level, out["name"] + adj, out["name"])
         return out
 
     def prior_weight(self) -> float:
@@ -83,43 +97,57 @@ class FSModel:
         return pl.DataFrame(rows, schema=["field", "level", "m", "u", "weight"], orient="row")
 
 
-def _level_freq(cmp: Comparison, mask: np.ndarray | None = None, smooth: float = 1.0) -> dict:
+def _level_freq(
+    cmp: Comparison,
+    mask: np.ndarray | None = None,
+    smooth: float = 1.0,
+    weights: np.ndarray | None = None,
+) -> dict:
     out = {}
     for f in FIELDS:
         lv = cmp.levels[f] if mask is None else cmp.levels[f][mask]
-        counts = np.bincount(lv[lv >= 0], minlength=LEVELS[f]).astype(np.float64) + smooth
+        ok = lv >= 0
+        w = None if weights is None else weights[ok]
+        counts = np.bincount(lv[ok], weights=w, minlength=LEVELS[f]).astype(np.float64) + smooth
         out[f] = counts / counts.sum()
     return out
 
 
-def estimate_u(feat: pl.DataFrame, settings: Mapping[str, Any]) -> dict[str, np.ndarray]:
-    """u per level from random record pairs (almost all non-matches), Laplace-smoothed."""
+def random_pairs(feat: pl.DataFrame, settings: Mapping[str, Any]) -> Comparison | None:
+    """Comparisons of `model.u_sample_pairs` random record pairs (seeded), for u."""
     n = feat.height
     cfg = settings["model"]
     if n < 2:
-        return {f: np.full(LEVELS[f], 1.0 / LEVELS[f]) for f in FIELDS}
+        return None
     size = int(min(cfg["u_sample_pairs"], n * (n - 1) // 2))
     rng = np.random.default_rng(cfg["seed"])
     a = rng.integers(0, n, size)
     b = rng.integers(0, n, size)
     keep = a != b
     pairs = pl.DataFrame({"rid_l": np.minimum(a, b)[keep], "rid_r": np.maximum(a, b)[keep]})
-    cmp = compare(feat, pairs, tf=False)
-    # Smooth towards a floor of one pseudo-observation so unseen agreement is rare, not impossible.
-    return _level_freq(cmp, smooth=1.0)
+    return compare(feat, pairs, tf=False)
+
+
+def u_from(rand: Comparison | None, nonmatch: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """u per level from random pairs, each counted with its weight in `nonmatch` (default 1),
+    smoothed towards a floor of one pseudo-observation so unseen agreement is rare, not
+    impossible."""
+    if rand is None:
+        return {f: np.full(LEVELS[f], 1.0 / LEVELS[f]) for f in FIELDS}
+    return _level_freq(rand, smooth=1.0, weights=nonmatch)
 
 
 def _encode(cmp: Comparison) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distinct agreement patterns, their counts, and the pattern index of every pair."""
     code = np.zeros(len(cmp), dtype=np.int64)
     for f in FIELDS:
-        code = code * 8 + (cmp.levels[f].astype(np.int64) + 1)
+        code = code * 16 + (cmp.levels[f].astype(np.int64) + 1)
     uniq, inverse, counts = np.unique(code, return_inverse=True, return_counts=True)
     pats = np.zeros((len(uniq), len(FIELDS)), dtype=np.int64)
     rest = uniq.copy()
     for j in range(len(FIELDS) - 1, -1, -1):
-        pats[:, j] = rest % 8 - 1
-        rest //= 8
+        pats[:, j] = rest % 16 - 1
+        rest //= 16
     return pats, counts.astype(np.float64), inverse
 
 
@@ -139,6 +167,7 @@ def fit(
     *,
     total_pairs: float,
     known_matches: np.ndarray | None = None,
+    random: Comparison | None = None,
 ) -> FSModel:
     """Estimate m by EM on the candidate pairs; u for scoring stays the random-pair u.
 
@@ -179,6 +208,18 @@ def fit(
         prior = float(cfg["prior"])
     else:
         prior = float(np.clip(lam * len(cmp) / max(total_pairs, 1.0), 1e-12, 0.5))
-    return FSModel(
+    model = FSModel(
         m=m, u=u, prior=prior, max_weight=float(cfg["max_weight"]), iterations=iterations
     )
+    if random is not None and len(random):
+        # Random pairs of a file with many duplicates hold true matches too (a person with five
+        # records gives ten): counted as non-matches they make agreement look common and weigh
+        # too little. Each random pair counts by its probability of being a non-match instead.
+        for _ in range(3):
+            w = model.weights()
+            total = model.prior_weight() + sum(
+                np.append(w[f], 0.0)[random.levels[f]] for f in FIELDS
+            )
+            nonmatch = 1.0 - 1.0 / (1.0 + np.exp2(-np.clip(total, -60, 60)))
+            model.u = u_from(random, nonmatch)
+    return model

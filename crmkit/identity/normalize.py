@@ -86,17 +86,36 @@ _ADDRESS_WORDS = {
 }
 
 
+# A long street word ending a longer word (three letters or more before it).
+_GLUED_STREET_WORD = (
+    r"\b(\p{L}{3,}?)(street|road|avenue|drive|lane|place|court|crescent|boulevard|highway|"
+    r"terrace|parade|circuit|close|square)\b"
+)
+
+
+_ON_DISTINCT_CACHE = 1_000_000  # values remembered across batches (bounds memory)
+
+
 def on_distinct(expr: pl.Expr, fn: Callable[[Any], Any], dtype: pl.DataType) -> pl.Expr:
     """Apply a Python function to the distinct non-null values of `expr` only, then map back."""
+
+    done: dict[Any, Any] = {}  # across batches: a value repeated in every batch is computed once
 
     def batch(s: pl.Series) -> pl.Series:
         uniq = s.drop_nulls().unique()
         if uniq.len() == 0:
             return pl.Series(s.name, [None] * s.len(), dtype=dtype)
-        new = pl.Series([fn(v) for v in uniq.to_list()], dtype=dtype)
+        values = uniq.to_list()
+        if len(done) > _ON_DISTINCT_CACHE:
+            done.clear()
+        for v in values:
+            if v not in done:
+                done[v] = fn(v)
+        new = pl.Series([done[v] for v in values], dtype=dtype)
         return s.replace_strict(uniq, new, default=None, return_dtype=dtype)
 
-    return expr.map_batches(batch, return_dtype=dtype)
+    # elementwise: the streaming engine may call it batch by batch instead of collecting the frame
+    return expr.map_batches(batch, return_dtype=dtype, is_elementwise=True)
 
 
 def nfkc(expr: pl.Expr) -> pl.Expr:
@@ -301,6 +320,19 @@ def pinyin(expr: pl.Expr, *, surname: bool = False) -> pl.Expr:
     return pl.coalesce(py, ascii_fold(expr))
 
 
+def _soundex(v: str) -> str | None:
+    import jellyfish
+
+    return jellyfish.soundex(v) or None
+
+
+def phonetic(expr: pl.Expr) -> pl.Expr:
+    """Soundex code of a romanised name part (jellyfish, on distinct values): spellings that
+    sound alike share it (smith ~ smyth, catherine ~ cathrine), so a blocking key built on it
+    survives most typos. Null for a missing part."""
+    return on_distinct(expr, _soundex, pl.String())
+
+
 def split_name(full: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     """(given, surname) of a normalised full name: Chinese surname first, Latin surname last."""
     cjk = full.str.contains(HAN) & ~full.str.contains(" ")
@@ -321,15 +353,26 @@ def split_name(full: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
 
 def address_norm(expr: pl.Expr) -> pl.Expr:
     """An address line for comparison: `clean_text` plus common street-word abbreviations."""
+    # a street word run into the street's name is split off: "gryllscrescent" → "grylls crescent"
+    glued = clean_text(expr).str.replace_all(_GLUED_STREET_WORD, "$1 $2")
     # every word gets its own pair of spaces, so adjacent words are all matched
-    padded = pl.concat_str(
-        pl.lit(" "), clean_text(expr).str.replace_all(" ", "  ", literal=True), pl.lit(" ")
-    )
+    padded = pl.concat_str(pl.lit(" "), glued.str.replace_all(" ", "  ", literal=True), pl.lit(" "))
     words = list(_ADDRESS_WORDS)
     out = padded.str.replace_many(
         [f" {w} " for w in words], [f" {_ADDRESS_WORDS[w]} " for w in words]
     )
     return out.str.replace_all(r"\s+", " ").str.strip_chars()
+
+
+def street_number(address: pl.Expr) -> pl.Expr:
+    """The house number of a normalised address line: its first run of digits (12 main st → 12)."""
+    return address.str.extract(r"(\d+)", 1)
+
+
+def street_name(address: pl.Expr) -> pl.Expr:
+    """The street of a normalised address line: its first word of three or more letters once the
+    numbers are gone (12 main st → main), so the street still matches when the number differs."""
+    return address.str.replace_all(r"\d+", " ").str.extract(r"(\p{L}{3,})", 1)
 
 
 def postcode_norm(expr: pl.Expr) -> pl.Expr:

@@ -18,9 +18,16 @@ import polars as pl
 
 from crmkit.identity import blocking, guards, state
 from crmkit.identity.cluster import attach_by_unique_name, cluster
-from crmkit.identity.compare import FIELDS, compare
+from crmkit.identity.compare import (
+    BIRTH_SAME,
+    FIELDS,
+    LOC_SIMILAR,
+    NAME_DIFFER,
+    NAME_PINYIN,
+    compare,
+)
 from crmkit.identity.incremental import CHANGES_SCHEMA, assign_keys, touched
-from crmkit.identity.model import estimate_u, fit
+from crmkit.identity.model import fit, random_pairs, u_from
 from crmkit.identity.report import build_report
 from crmkit.identity.settings import identity_settings
 from crmkit.identity.survivorship import customers_table, reusable
@@ -159,19 +166,24 @@ def resolve(
     lv = cmp.levels
     t = s["thresholds"]
     compatible = (
-        (lv["name"] >= 3) | (np.nan_to_num(cmp.name_sim) >= t["name_compatible"]) | cmp.name_partial
+        (lv["name"] >= NAME_PINYIN)
+        | (np.nan_to_num(cmp.name_sim) >= t["name_compatible"])
+        | cmp.name_partial
     )
     det_email = (lv["email"] == 2) & compatible
     det_phone = (lv["phone"] == 2) & compatible
     det_bridge = is_bridge & compatible & ~det_email & ~det_phone
     det = det_email | det_phone | det_bridge
-    u = estimate_u(feat, s)
+    rand = random_pairs(feat, s)
+    u = u_from(rand)
     n_new = len(new_rids) if incremental else n
     total_pairs = n_new * (n - 1) - (n_new * (n_new - 1) / 2 if incremental else n * (n - 1) / 2)
-    model = fit(cmp, u, s, total_pairs=max(total_pairs, 1.0), known_matches=det)
+    model = fit(cmp, u, s, total_pairs=max(total_pairs, 1.0), known_matches=det, random=rand)
     weight, prob, contrib = model.score(cmp)
-    corroborated = (lv["birth"] == 2) | (lv["location"] >= 3)
-    conflict = (lv["name"] == 0) & (np.nan_to_num(cmp.name_sim, nan=1.0) < t["name_conflict"])
+    corroborated = (lv["birth"] == BIRTH_SAME) | (lv["location"] >= LOC_SIMILAR)
+    conflict = (lv["name"] == NAME_DIFFER) & (
+        np.nan_to_num(cmp.name_sim, nan=1.0) < t["name_conflict"]
+    )
     pair_frame = _pair_frame(
         pairs,
         cmp,

@@ -105,6 +105,11 @@ DEFAULTS: dict[str, Any] = {
             "given_postcode",
             "surname_address",
             "given_address",
+            "phonetic_birth",
+            "phonetic_postcode",
+            "birth_city",
+            "street_city",
+            "number_street",
         ],
         "max_block_size": 60,  # blocks larger than this are skipped (reported)
         "max_contact_block_size": 400,

@@ -27,7 +27,7 @@ from crmkit.identity.features import FEATURES, prepare
 from crmkit.identity.records import RECORD_SCHEMA
 
 # Bump when normalisation or guards change what they produce from the same input.
-STATE_VERSION = "1"
+STATE_VERSION = "2"
 MATCH_COLUMNS = (
     "source",
     "source_record_id",

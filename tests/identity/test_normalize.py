@@ -186,6 +186,52 @@ def test_address_postcode_and_birth_date() -> None:
     assert one(nz.birth_date_norm(pl.col("v"), bad), d, pl.Date) == d
 
 
+@pytest.mark.parametrize(
+    ("raw", "norm"),
+    [
+        ("12 GryllsCrescent", "12 grylls cres"),  # a street word run into the street's name
+        ("7 copeplace", "7 cope pl"),
+        ("1 Broad Road", "1 broad rd"),  # "b" + "road": too short to be a glued street word
+        ("9 Railroad", "9 rail rd"),
+    ],
+)
+def test_address_norm_splits_glued_street_words(raw: str, norm: str) -> None:
+    assert one(nz.address_norm(pl.col("v")), raw) == norm
+
+
+@pytest.mark.parametrize(
+    ("address", "number", "street"),
+    [
+        ("12 grylls cres", "12", "grylls"),
+        ("unit 4 88 ocean rd", "4", "unit"),  # the first number and the first long word
+        ("locn 316", "316", "locn"),
+        ("st kilda rd", None, "kilda"),  # two letters are not a street name
+        ("上海市浦东新区张江路88号", "88", "上海市浦东新区张江路"),
+    ],
+)
+def test_street_number_and_name(address: str, number: str | None, street: str) -> None:
+    assert one(nz.street_number(pl.col("v")), address) == number
+    assert one(nz.street_name(pl.col("v")), address) == street
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        # Soundex: first letter, then digits for the consonants (b f p v = 1, c g j k q s x z
+        # = 2, d t = 3, l = 4, m n = 5, r = 6), vowels, h, w, y and repeats dropped, padded to 4
+        ("smith", "S530"),
+        ("smyth", "S530"),
+        ("walsh", "W420"),
+        ("catherine", "C365"),
+        ("katherine", "K365"),  # the first letter is kept: a typo there changes the code
+        ("zhang", "Z520"),
+    ],
+)
+def test_phonetic_code(name: str, code: str) -> None:
+    assert one(nz.phonetic(pl.col("v")), name) == code
+    assert one(nz.phonetic(pl.col("v")), None) is None
+
+
 def test_normalisers_run_on_distinct_values_only() -> None:
     calls: list[str] = []
 
