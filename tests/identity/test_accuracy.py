@@ -60,9 +60,7 @@ def test_febrl_accuracy(name: str) -> None:
     assert ev["recall"] >= 0.98, ev
 
 
-@pytest.fixture(scope="module")
-def sample_workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    ws = tmp_path_factory.mktemp("sample")
+def _ingest_sample(ws: Path) -> Workspace:
     proc = subprocess.run(
         [
             sys.executable,
@@ -81,6 +79,24 @@ def sample_workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     )
     assert proc.returncode in (0, 1), proc.stderr  # 1 = data-quality thresholds breached
     return Workspace(ws)
+
+
+@pytest.fixture(scope="module")
+def sample_workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    return _ingest_sample(tmp_path_factory.mktemp("sample"))
+
+
+def test_sample_ingest_is_the_same_row_for_row_on_a_second_workspace(
+    sample_workspace: Workspace, tmp_path: Path
+) -> None:
+    """Determinism: same inputs, same tables, rows in the same order (not just the same set)."""
+    again = _ingest_sample(tmp_path)  # as deep as the first: the same relative file paths
+    first, second = sample_workspace.tables(), again.tables()
+    assert sorted(first) == sorted(second)
+    for name in sorted(first):
+        a, b = first[name].collect(), second[name].collect()
+        lineage = [c for c in ("run_id", "ingested_at") if c in a.columns]
+        assert a.drop(lineage).equals(b.drop(lineage)), name
 
 
 def _truth(tables: dict[str, pl.LazyFrame]) -> pl.DataFrame:
