@@ -2,6 +2,7 @@
 
     python bench/bench_segment.py                      # 1M customers, 10M orders: rfm, kmeans
     python bench/bench_segment.py --customers 100000 --orders 1000000 --methods rfm,tiers
+    python bench/bench_segment.py --methods rfm --stages   # plus wall and CPU per stage
 
 The data (orders, ~1.5 lines per order, customers, surveys) is generated once into a cached
 workspace under --dir; each method then runs in a fresh child process limited to --threads
@@ -22,7 +23,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 def generate(ws: Path, n_customers: int, n_orders: int, seed: int) -> None:
@@ -106,10 +109,50 @@ def generate(ws: Path, n_customers: int, n_orders: int, seed: int) -> None:
             tx.write(name, frame)
 
 
-def run_child(ws: Path, method: str) -> None:
+STAGES = {  # (module, attribute) timed with --stages: where the time of a run goes
+    "last_date": ("crmkit.workspace", "Workspace.last_date"),
+    "customers": ("crmkit.segment.run", "Inputs.customers"),
+    "facts": ("crmkit.segment.run", "Inputs.facts"),
+    "rfm": ("crmkit.segment.run", "rfm_segments"),
+    "tiers": ("crmkit.segment.run", "tier_segments"),
+    "lifecycle": ("crmkit.segment.run", "lifecycle_segments"),
+    "kmeans": ("crmkit.segment.run", "cluster_segments"),
+    "profile": ("crmkit.segment.run", "profile"),
+    "record_history": ("crmkit.segment.run", "record_history"),
+}
+
+
+def _time_stages(timings: list[tuple[str, float, float]]) -> None:
+    """Wrap the STAGES functions so each call appends (stage, wall s, CPU s) to `timings`."""
+    import functools
+    import importlib
+
+    def wrap(name: str, f: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(f)
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            w0, c0 = time.perf_counter(), time.process_time()
+            try:
+                return f(*args, **kwargs)
+            finally:
+                timings.append((name, time.perf_counter() - w0, time.process_time() - c0))
+
+        return timed
+
+    for name, (module, attr) in STAGES.items():
+        owner = importlib.import_module(module)
+        *path, leaf = attr.split(".")
+        for part in path:
+            owner = getattr(owner, part)
+        setattr(owner, leaf, wrap(name, getattr(owner, leaf)))
+
+
+def run_child(ws: Path, method: str, stages: bool = False) -> None:
     """Run one method (in this fresh process) and print time and peak RSS as JSON."""
     from crmkit import Workspace
 
+    timings: list[tuple[str, float, float]] = []
+    if stages:
+        _time_stages(timings)
     load0 = os.getloadavg()[0]
     u0 = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
@@ -130,6 +173,7 @@ def run_child(ws: Path, method: str) -> None:
                 "segments": result.profiles.height,
                 "notes": result.notes,
                 "settings": result.settings.get("cut_points"),
+                "stages": [[n, round(w, 2), round(c, 2)] for n, w, c in timings],
             },
             ensure_ascii=False,
         )
@@ -144,10 +188,11 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=20261123)
     ap.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "crmkit-bench")
+    ap.add_argument("--stages", action="store_true", help="print wall and CPU per stage")
     ap.add_argument("--child", nargs=2, metavar=("WS", "METHOD"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        run_child(Path(args.child[0]), args.child[1])
+        run_child(Path(args.child[0]), args.child[1], args.stages)
         return
     ws = args.dir / f"seg-{args.customers}-{args.orders}-{args.seed}"
     if not (ws / "warehouse" / "orders.parquet").exists():
@@ -159,7 +204,7 @@ def main() -> None:
         env[var] = str(args.threads)
     for method in args.methods.split(","):
         out = subprocess.run(
-            [sys.executable, __file__, "--child", str(ws), method],
+            [sys.executable, __file__, "--child", str(ws), method, *(["--stages"] * args.stages)],
             env=env,
             capture_output=True,
             text=True,
@@ -176,6 +221,8 @@ def main() -> None:
         )
         for note in r["notes"]:
             print(f"           note: {note}")
+        for name, wall, cpu in r["stages"]:
+            print(f"           {name:15s} wall {wall:7.2f} s  CPU {cpu:7.2f} s")
 
 
 if __name__ == "__main__":

@@ -103,13 +103,8 @@ def customer_facts(
     """
     start = window_start(as_of, window)
     p = purchases(orders, as_of, timezone, statuses)
-    if start is None:  # all history: no filtered aggregations (much cheaper)
-        in_window = [
-            pl.col("day").max().alias("last_order"),
-            pl.len().cast(pl.Int64).alias("frequency"),
-            pl.col("net").sum().alias("monetary"),
-        ]
-    else:
+    in_window: list[pl.Expr] = []
+    if start is not None:
         inside = pl.col("day") >= start
         in_window = [
             pl.col("day").filter(inside).max().alias("last_order"),
@@ -123,8 +118,14 @@ def customer_facts(
         pl.len().cast(pl.Int64).alias("orders_all"),
         pl.col("net").sum().alias("revenue_all"),
         (pl.col("net") - pl.col("cost")).sum().alias("profit_all"),
-        pl.col("cost").is_null().all().alias("_no_cost"),
+        (pl.col("cost").null_count() == pl.len()).alias("_no_cost"),
     )
+    if start is None:  # all history: the window facts are the all-history ones (aggregated once)
+        facts = facts.with_columns(
+            pl.col("last_order_all").alias("last_order"),
+            pl.col("orders_all").alias("frequency"),
+            pl.col("revenue_all").alias("monetary"),
+        )
     return facts.select(
         "customer_key",
         (pl.lit(as_of) - pl.col("last_order_all")).dt.total_days().alias("recency_days"),

@@ -15,6 +15,16 @@ import datetime as dt
 import polars as pl
 
 AGE_BANDS = [(0, 25, "<25"), (25, 35, "25–34"), (35, 45, "35–44"), (45, 55, "45–54")]
+GEO_COLUMNS = ("region", "city", "country")
+
+
+def _attach(m: pl.DataFrame, right: pl.DataFrame) -> pl.DataFrame:
+    """`m` left-joined with `right` (one row per customer_key). When both already hold the same
+    keys in the same order (RFM over all history: members are exactly the facts' customers, both
+    sorted) the columns are put side by side instead: same rows, without a string join."""
+    if right.height == m.height and right["customer_key"].equals(m["customer_key"]):
+        return m.hstack(right.drop("customer_key"))
+    return m.join(right, on="customer_key", how="left")
 
 
 def _top_lazy(frame: pl.LazyFrame | pl.DataFrame, by: str, weight: str, n: int = 3) -> pl.LazyFrame:
@@ -67,10 +77,8 @@ def profile(
     (source, order_id, category, line_amount). `surveys`: customer_key, responded_at, nps, csat.
     """
     m = members.select("customer_key", "segment")
-    base = m.join(
-        facts.select("customer_key", "recency_days", "frequency", "monetary", "tenure_days"),
-        on="customer_key",
-        how="left",
+    base = _attach(
+        m, facts.select("customer_key", "recency_days", "frequency", "monetary", "tenure_days")
     )
     n_all = m.height
     total_rev = base["monetary"].cast(pl.Float64).sum() or 0.0
@@ -114,8 +122,9 @@ def profile(
         for top in pl.collect_all(queries, engine="streaming"):
             out = out.join(top, on="segment", how="left")
     if customers is not None and customers.height:
-        c = m.join(customers, on="customer_key", how="left")
-        for geo in ("region", "city", "country"):
+        used = [x for x in (*GEO_COLUMNS, "gender", "birth_date") if x in customers.columns]
+        c = _attach(m, customers.select("customer_key", *used))
+        for geo in GEO_COLUMNS:
             if geo in c.columns and c[geo].null_count() < c.height:
                 places = c.lazy().with_columns(pl.lit(1).alias("_one"))
                 out = out.join(_top(places, geo, "_one"), on="segment", how="left")

@@ -84,6 +84,66 @@ def test_profile_numbers_by_hand() -> None:
     assert y["nps"] is None and y["nps_n"] is None
 
 
+def test_profile_matches_facts_and_customers_by_key_not_position() -> None:
+    # Members, facts and customers hold the same keys in different orders (facts are sorted by
+    # key, the others are not): every column must still come from the member's own row.
+    rows = [
+        ("A", "2025-01-01", 100),
+        ("A", "2025-01-21", 300),
+        ("B", "2025-01-30", 50),
+        ("C", "2024-01-31", 500),
+    ]
+    facts = customer_facts(orders(rows).lazy(), AS_OF).collect()
+    members = pl.DataFrame({"customer_key": ["B", "A", "C"], "segment": ["x", "y", "z"]})
+    people = pl.DataFrame(
+        {
+            "customer_key": ["C", "A", "B"],
+            "gender": ["f", "f", "m"],
+            "region": ["Beijing", "Zhejiang", "Jiangsu"],
+            "email": ["c@x", "a@x", "b@x"],
+        }
+    )
+    got = {
+        r["segment"]: r for r in profile(members, facts, as_of=AS_OF, customers=people).to_dicts()
+    }
+    # x = B: 1 order of 50, 1 day ago, male in Jiangsu. y = A: 2 orders (400), last 10 days ago,
+    # first 30 days ago, female in Zhejiang. z = C: 1 order of 500, 366 days ago, in Beijing.
+    # Revenue shares of 950: 50 → 0.0526, 400 → 0.4211, 500 → 0.5263.
+    x, y, z = got["x"], got["y"], got["z"]
+    assert (x["revenue_share"], x["aov"], x["median_recency_days"]) == (0.0526, 50.0, 1.0)
+    assert (x["top_region"], x["male_share"]) == (["Jiangsu"], 1.0)
+    assert (y["revenue_share"], y["aov"], y["frequency"]) == (0.4211, 200.0, 2.0)
+    assert (y["median_recency_days"], y["median_tenure_days"]) == (10.0, 30.0)
+    assert (y["top_region"], y["female_share"]) == (["Zhejiang"], 1.0)
+    assert (z["revenue_share"], z["median_recency_days"], z["top_region"]) == (
+        0.5263,
+        366.0,
+        ["Beijing"],
+    )
+    # A member missing from the facts and the customers gets empty (null) facts and places.
+    m2 = pl.DataFrame({"customer_key": ["A", "Q"], "segment": ["y", "q"]})
+    p2 = profile(m2, facts, as_of=AS_OF, customers=people)
+    q = p2.filter(pl.col("segment") == "q").row(0, named=True)
+    assert (q["customers"], q["median_recency_days"], q["top_region"]) == (1, None, None)
+
+
+def test_rerun_keeps_other_methods_and_dates() -> None:
+    d1, d2 = dt.date(2025, 1, 31), dt.date(2025, 2, 28)
+    h = pl.DataFrame(
+        {
+            "customer_key": ["A", "A", "A", "A"],
+            "method": ["rfm", "rfm", "tiers", None],
+            "segment": ["new", "loyal", "gold", "odd"],
+            "as_of": [d1, d2, d2, d2],
+            "run_id": ["r1", "r2", "r3", "r4"],
+        },
+        schema=HISTORY_SCHEMA,
+    )
+    merged = merge_history(h.lazy(), _hist([("A", "lost", "")], d2, "r5")).collect()
+    # Only the rfm row of d2 is replaced; other dates, methods and a row without a method stay.
+    assert sorted(merged["run_id"].to_list()) == ["r1", "r3", "r4", "r5"]
+
+
 def _hist(rows: list[tuple[str, str, str]], as_of: dt.date, run: str) -> pl.DataFrame:
     m = pl.DataFrame(rows, schema=["customer_key", "segment", "_"], orient="row").drop("_")
     return history_rows(m, "rfm", as_of, run)

@@ -198,6 +198,39 @@ def test_window_limits_f_and_m_and_skips_customers_outside() -> None:
     assert members.height == 5
 
 
+def test_all_history_facts_by_hand_and_equal_to_a_window_covering_everything() -> None:
+    # All history aggregates each fact once and reuses it for the window columns; a window
+    # reaching back before the first order takes the filtered path: both must agree.
+    rows = [
+        ("A", "2025-01-31", 100, "completed", "pos", 60),
+        ("A", "2024-12-01", 50, "completed", "pos", None),  # cost unknown: left out of profit
+        ("A", "2024-06-01", 25, "refunded", "pos", 5),  # not a purchase
+        ("B", "2025-01-01", 40),  # no cost known at all: profit is null
+        ("B", "2024-01-31", 10),
+    ]
+    facts = customer_facts(orders(rows).lazy(), AS_OF).collect()
+    # A: purchases 2024-12-01 and 2025-01-31 (F 2, M 150, profit 100 − 60 = 40);
+    # B: 2024-01-31 and 2025-01-01 (F 2, M 50, recency 30, tenure 366, no profit).
+    assert facts.select(
+        "customer_key",
+        "recency_days",
+        "frequency",
+        pl.col("monetary").cast(pl.Float64),
+        pl.col("profit").cast(pl.Float64),
+        "first_order",
+        "last_order",
+        "tenure_days",
+        "orders_all",
+        pl.col("revenue_all").cast(pl.Float64),
+        "in_window",
+    ).rows() == [
+        ("A", 0, 2, 150.0, 40.0, dt.date(2024, 12, 1), dt.date(2025, 1, 31), 61, 2, 150.0, True),
+        ("B", 30, 2, 50.0, None, dt.date(2024, 1, 31), dt.date(2025, 1, 1), 366, 2, 50.0, True),
+    ]
+    windowed = customer_facts(orders(rows).lazy(), AS_OF, window="10y").collect()
+    assert_frame_equal(windowed, facts)
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [("365d", "365d"), ("52w", "52w"), ("12m", "12mo"), ("2y", "2y"), ("all", None), (30, "30d")],
