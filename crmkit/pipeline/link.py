@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from crmkit import schema
@@ -104,9 +105,9 @@ def attach_keys(fact: pl.LazyFrame, mapping: pl.DataFrame, on: list[str]) -> pl.
 
     A lookup, not a join: polars' joins do not keep the left side's order on every plan (the
     merge's plan of staged parts comes out shuffled), and determinism needs it. Each row's
-    64-bit hash of `on` is found by binary search among the mapping's sorted hashes, which
-    streams batch by batch; a second, independent hash must agree too, so a row whose values
-    are not in the mapping cannot take another's key by a hash collision.
+    64-bit hash of `on` is found by binary search (numpy) among the mapping's sorted hashes,
+    batch by batch as the table streams; a second, independent hash must agree too, so a row
+    whose values are not in the mapping cannot take another's key by a hash collision.
     """
     if mapping.height == 0:
         return fact.with_columns(pl.lit(None, pl.String).alias("customer_key"))
@@ -122,18 +123,22 @@ def attach_keys(fact: pl.LazyFrame, mapping: pl.DataFrame, on: list[str]) -> pl.
             break
     else:  # pragma: no cover - four 64-bit collisions in a row
         raise RuntimeError("attach_keys: hash collisions under every seed")
-    last = right.height - 1
-    at = pl.lit(right["h"]).search_sorted(pl.col("__h")).clip(0, last)
-    found = (pl.lit(right["h"]).gather(at) == pl.col("__h")) & (
-        pl.lit(right["check"]).gather(at) == pl.struct(on).hash(seed=seed + 100)
+    sorted_h = right["h"].to_numpy()
+    check, keys = right["check"].to_numpy(), right["customer_key"]
+
+    def lookup(batch: pl.Series) -> pl.Series:
+        h = batch.struct.field("h").to_numpy()
+        at = np.minimum(np.searchsorted(sorted_h, h), len(sorted_h) - 1)
+        found = (sorted_h[at] == h) & (check[at] == batch.struct.field("c").to_numpy())
+        out = keys.gather(at)
+        return out.set(pl.Series(~found), None) if not found.all() else out
+
+    hashes = pl.struct(
+        pl.struct(on).hash(seed=seed).alias("h"), pl.struct(on).hash(seed=seed + 100).alias("c")
     )
-    return (
-        fact.with_columns(pl.struct(on).hash(seed=seed).alias("__h"))
-        .with_columns(
-            pl.when(found).then(pl.lit(right["customer_key"]).gather(at)).alias("customer_key")
-        )
-        .drop("__h")
-    )
+    # elementwise: streamed batch by batch, in order
+    key = hashes.map_batches(lookup, return_dtype=pl.String, is_elementwise=True)
+    return fact.with_columns(key.alias("customer_key"))
 
 
 def _with_order_facts(customers: pl.LazyFrame, tx: Transaction) -> pl.LazyFrame:
