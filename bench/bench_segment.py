@@ -23,9 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 
 def generate(ws: Path, n_customers: int, n_orders: int, seed: int) -> None:
@@ -124,19 +122,11 @@ STAGES = {  # (module, attribute) timed with --stages: where the time of a run g
 
 def _time_stages(timings: list[tuple[str, float, float]]) -> None:
     """Wrap the STAGES functions so each call appends (stage, wall s, CPU s) to `timings`."""
-    import functools
     import importlib
 
-    def wrap(name: str, f: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(f)
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            w0, c0 = time.perf_counter(), time.process_time()
-            try:
-                return f(*args, **kwargs)
-            finally:
-                timings.append((name, time.perf_counter() - w0, time.process_time() - c0))
+    from common import stage_timer
 
-        return timed
+    wrap = stage_timer(timings)
 
     for name, (module, attr) in STAGES.items():
         owner = importlib.import_module(module)

@@ -6,8 +6,10 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -33,3 +35,21 @@ def measure(cmd: list[str], *, env: dict[str, str] | None = None) -> Measured:
 
 def crmkit(*args: str) -> list[str]:
     return [str(VENV_BIN / "crmkit"), *args]
+
+
+def stage_timer(timings: list[tuple[str, float, float]]) -> Callable[[str, Callable], Callable]:
+    """`wrap(name, f)`: `f`, appending (name, wall s, CPU s) to `timings` on every call."""
+    import functools
+
+    def wrap(name: str, f: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(f)
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            w0, c0 = time.perf_counter(), time.process_time()
+            try:
+                return f(*args, **kwargs)
+            finally:
+                timings.append((name, time.perf_counter() - w0, time.process_time() - c0))
+
+        return timed
+
+    return wrap

@@ -52,6 +52,18 @@ def item_expr(level: Level) -> pl.Expr:
     return pl.col("product_id") if level == "product" else pl.col("category")
 
 
+def _purchase_lines(
+    lines: pl.LazyFrame, orders: pl.LazyFrame | None, as_of: dt.date | None
+) -> pl.LazyFrame:
+    """The lines of purchase orders (placed up to as-of, when given); all lines without orders."""
+    if orders is None:
+        return lines
+    keep = orders.filter(pl.col("status").is_in(PURCHASE_STATUSES))
+    if as_of is not None:
+        keep = keep.filter(pl.col("ordered_at") < end_of(as_of))
+    return lines.join(keep.select(ORDER_KEY), on=ORDER_KEY, how="semi")
+
+
 def basket_items(
     lines: pl.LazyFrame,
     orders: pl.LazyFrame | None = None,
@@ -62,13 +74,33 @@ def basket_items(
     """Distinct (source, order_id, item) rows of purchase orders (all lines when no orders)."""
     if level not in LEVELS:
         raise UsageError(f"unknown basket level {level!r}", hint="use product or category")
-    if orders is not None:
-        keep = orders.filter(pl.col("status").is_in(PURCHASE_STATUSES))
-        if as_of is not None:
-            keep = keep.filter(pl.col("ordered_at") < end_of(as_of))
-        lines = lines.join(keep.select(ORDER_KEY), on=ORDER_KEY, how="semi")
     item = item_expr(level)
-    return lines.select(*ORDER_KEY, item.alias("item"))
+    return _purchase_lines(lines, orders, as_of).select(*ORDER_KEY, item.alias("item"))
+
+
+def _order_hash() -> pl.Expr:
+    return pl.struct(ORDER_KEY).hash(seed=0)
+
+
+@dataclass(frozen=True)
+class BasketLines:
+    """The lines of a workspace's purchase orders up to `as_of`, read once for both levels:
+    tx (the order's 64-bit hash, as `association_rules` codes it), product_id and category."""
+
+    as_of: dt.date
+    frame: pl.DataFrame
+
+
+def basket_lines(ws: Workspace, as_of: dt.date) -> BasketLines:
+    """`BasketLines` of a workspace: one join of order_lines with the purchase orders (the
+    heavy step at millions of lines), for callers that want rules at both levels."""
+    lines = require(ws, "order_lines", "basket analysis")
+    frame = (
+        _purchase_lines(lines, ws.table("orders"), as_of)
+        .select(_order_hash().alias("tx"), "product_id", "category")
+        .collect()
+    )
+    return BasketLines(as_of, frame)
 
 
 def association_rules(
@@ -80,14 +112,16 @@ def association_rules(
 ) -> tuple[pl.DataFrame, int, int]:
     """Pair rules from (source, order_id, item) rows; returns (rules, transactions, items).
 
-    Rows with a null item are ignored. Rules are sorted by lift, support, then names.
+    Rows with a null item are ignored. Rules are sorted by lift, support, then names. Instead
+    of source and order_id the rows may carry `tx`, the order's hash (see `BasketLines`).
     """
     base = items.filter(pl.col("item").is_not_null())
     # Orders and items become 64-bit hashes so that the heavy steps (distinct, self-join,
     # counting) run on integers; a collision among millions of keys has probability ~1e-7.
+    tx = pl.col("tx") if "tx" in items.collect_schema().names() else _order_hash()
     coded = (
         base.select(
-            pl.struct(ORDER_KEY).hash(seed=0).alias("tx"),
+            tx.alias("tx"),
             pl.col("item").hash(seed=0).alias("ih"),
         )
         .unique()
@@ -175,14 +209,21 @@ def basket_workspace(
     min_support: float | None = None,
     min_confidence: float | None = None,
     min_lift: float | None = None,
+    lines: BasketLines | None = None,
 ) -> BasketResult:
-    """Association rules of a workspace's purchase orders (thresholds from `analysis:`)."""
+    """Association rules of a workspace's purchase orders (thresholds from `analysis:`).
+
+    `lines`: the workspace's `basket_lines` up to as-of when the caller already has them (the
+    report runs both levels on one); otherwise read here, once.
+    """
     cfg = settings(ws)
     lvl = level or cfg["basket_level"]
     day = resolve_as_of(ws, as_of)
-    lines = require(ws, "order_lines", "basket analysis")
+    all_lines = require(ws, "order_lines", "basket analysis")
+    if lvl not in LEVELS:
+        raise UsageError(f"unknown basket level {lvl!r}", hint="use product or category")
     if lvl == "category":
-        has = lines.select(pl.col("category").is_not_null().any()).collect().item()
+        has = all_lines.select(pl.col("category").is_not_null().any()).collect().item()
         if not has:
             raise DataError(
                 "category is unavailable: order_lines.category is empty",
@@ -190,7 +231,11 @@ def basket_workspace(
                 "`derive: {category: {from: product_id, pattern: '^([A-Z]+)-'}}`), "
                 "or use --level product",
             )
-    items = basket_items(lines, ws.table("orders"), level=lvl, as_of=day)
+    if lines is None:
+        lines = basket_lines(ws, day)
+    elif lines.as_of != day:
+        raise UsageError(f"basket lines up to {lines.as_of} given for as-of {day}")
+    items = lines.frame.lazy().select("tx", item_expr(lvl).alias("item"))
     missing = items.select(pl.col("item").is_null().sum()).collect().item()
     rules, n, n_items = association_rules(
         items,

@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
-from crmkit.analysis.common import purchases, require, resolve_as_of, settings
+from crmkit.analysis.common import (
+    CustomerOrders,
+    customer_orders,
+    numbered,
+    require,
+    resolve_as_of,
+    settings,
+)
 from crmkit.errors import DataError, UsageError
 
 if TYPE_CHECKING:
@@ -38,7 +45,7 @@ def _last_complete(as_of: dt.date, months: int) -> tuple[int, int]:
 
 
 def cohort_table(
-    orders: pl.LazyFrame,
+    orders: pl.LazyFrame | CustomerOrders,
     *,
     as_of: dt.date,
     by: CohortBy = "month",
@@ -53,20 +60,19 @@ def cohort_table(
     orders_per_customer, revenue (exact), revenue_per_customer, complete.
     `by="channel"` needs `customers` (acquisition_channel); its periods are months unless
     `period="quarter"`. For month/quarter cohorts the period length follows `by`.
+    `orders` may be the orders already numbered by customer (`customer_orders(orders, as_of)`).
     """
     if by not in COHORT_BY:
         raise UsageError(f"unknown cohort grouping {by!r}", hint="use month, quarter or channel")
     unit = period or ("quarter" if by == "quarter" else "month")
     months = 3 if unit == "quarter" else 1
     current, last_complete = _last_complete(as_of, months)
-    buys = purchases(orders, as_of).select(
-        "customer_key",
-        _index(months, pl.col("ordered_at").dt.year(), pl.col("ordered_at").dt.month()).alias(
-            "idx"
-        ),
-        "net_amount",
+    base = numbered(orders, as_of)
+    day = pl.col("day")  # the UTC date of the order, so months are UTC months as stored
+    buys = base.purchases().select(
+        "cid", _index(months, day.dt.year(), day.dt.month()).alias("idx"), "net_amount"
     )
-    first = buys.group_by("customer_key").agg(pl.col("idx").min().alias("first_idx"))
+    first = buys.group_by("cid").agg(pl.col("idx").min().alias("first_idx"))
     if by == "channel":
         if customers is None:
             raise UsageError("channel cohorts need the customers table")
@@ -75,7 +81,8 @@ def cohort_table(
             pl.col("acquisition_channel").fill_null(UNKNOWN_CHANNEL).alias("cohort"),
         ).unique("customer_key", keep="first")
         first = (
-            first.join(chan, on="customer_key", how="left")
+            first.join(base.keys, on="cid")
+            .join(chan, on="customer_key", how="left")
             .with_columns(pl.col("cohort").fill_null(UNKNOWN_CHANNEL))
             .with_columns(pl.lit(None, pl.Date).alias("cohort_start"))
         )
@@ -88,6 +95,8 @@ def cohort_table(
             else y.cast(pl.String) + "Q" + ((m - 1) // 3 + 1).cast(pl.String)
         )
         first = first.with_columns(label.alias("cohort"), pl.date(y, m, 1).alias("cohort_start"))
+    # An integer per cohort, so the per-order pass below groups integers, not labels.
+    first = first.with_columns(pl.col("cohort").rank("dense").cast(pl.Int64).alias("cno"))
     sizes = first.group_by("cohort", "first_idx").agg(pl.len().alias("n"))
     max_k = (current - pl.col("first_idx").min()).alias("max_k")
     ks = sizes.select(pl.int_ranges(0, max_k + 1).alias("period")).explode("period")
@@ -104,16 +113,22 @@ def cohort_table(
     cohort_info = first.group_by("cohort").agg(
         pl.len().alias("cohort_size"), pl.col("cohort_start").first()
     )
+    # Orders come sorted by customer and day, so a customer's orders of one period are
+    # adjacent: the first of them counts the customer once (no distinct count needed).
+    cid, idx = pl.col("cid"), pl.col("idx")
+    first_in_period = ((cid != cid.shift(1)) | (idx != idx.shift(1))).fill_null(True)
     activity = (
-        buys.join(first.select("customer_key", "cohort", "first_idx"), on="customer_key")
-        .with_columns((pl.col("idx") - pl.col("first_idx")).alias("period"))
-        .filter(pl.col("idx") <= last_complete)
-        .group_by("cohort", "period")
+        buys.with_columns(first_in_period.alias("new"))
+        .filter(idx <= last_complete)
+        .join(first.select("cid", "cno", "first_idx"), on="cid")
+        .group_by("cno", (idx - pl.col("first_idx")).alias("period"))
         .agg(
-            pl.col("customer_key").n_unique().alias("customers"),
+            pl.col("new").sum().alias("customers"),
             pl.len().alias("orders"),
             pl.col("net_amount").sum().alias("revenue"),
         )
+        .join(first.select("cno", "cohort").unique(), on="cno")
+        .drop("cno")
     )
     complete = pl.col("eligible") > 0
 
@@ -169,7 +184,8 @@ def cohorts_workspace(
     grouping = by or settings(ws)["cohort_by"]
     orders = require(ws, "orders", "cohort analysis")
     customers = ws.table("customers") if grouping == "channel" else None
-    out = cohort_table(orders, as_of=day, by=grouping, customers=customers).collect()
+    base = customer_orders(orders, day).collect()  # read by several parts of the plan
+    out = cohort_table(base, as_of=day, by=grouping, customers=customers).collect()
     if out.height == 0:
         raise DataError(f"no purchases by known customers up to {day}")
     return out

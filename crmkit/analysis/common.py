@@ -7,6 +7,7 @@ counts only purchases placed up to the end of the as-of day, so reruns are repro
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -45,6 +46,80 @@ def purchases(orders: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
         & pl.col("customer_key").is_not_null()
         & (pl.col("ordered_at") < end_of(as_of))
     )
+
+
+@dataclass(frozen=True)
+class CustomerOrders:
+    """The orders of known customers up to the end of `as_of`, with each customer numbered:
+    what cohorts, the buying cycle and the report's trends derive their per-customer figures from.
+
+    `keys`: cid (UInt32, numbered in customer_key order) and customer_key, one row per customer;
+    `rows`: cid, ordered_at, day (its UTC date), status (categorical), purchase (the status is a
+    purchase status) and net_amount, one row per order, sorted by cid then day (cid flagged
+    sorted). The string keys are hashed once, here; every per-customer step after it is a pass
+    over sorted integers, which at 10M orders is what makes it fast. `collect()` it once when
+    several results are derived from it.
+    """
+
+    as_of: dt.date
+    keys: pl.LazyFrame
+    rows: pl.LazyFrame
+
+    def purchases(self) -> pl.LazyFrame:
+        """The rows that are purchases (`purchases` above, numbered)."""
+        return self.rows.filter(pl.col("purchase"))
+
+    def collect(self) -> CustomerOrders:
+        """The same, computed once."""
+        keys, rows = pl.collect_all([self.keys, self.rows])
+        return CustomerOrders(self.as_of, keys.lazy(), rows.lazy())
+
+
+def customer_orders(orders: pl.LazyFrame, as_of: dt.date) -> CustomerOrders:
+    """The orders with a customer_key placed up to the end of `as_of`, numbered by customer
+    (see `CustomerOrders`); lazy."""
+    cols = ["ordered_at", "status", "net_amount"]
+    per = (
+        orders.filter(pl.col("customer_key").is_not_null() & (pl.col("ordered_at") < end_of(as_of)))
+        .with_columns(pl.col("status").cast(pl.Categorical))  # a handful of values: 4 bytes each
+        .group_by("customer_key")
+        .agg(cols)
+        # numbered in key order by rank: sorting this frame would move every order's values
+        .with_columns((pl.col("customer_key").rank("ordinal") - 1).alias("cid"))
+        .cache()
+    )
+    # One integer sort key for (cid, day): sorting one Int64 column is several times faster
+    # than sorting two; the day (days since 1970, an Int32) is shifted to be non-negative, and
+    # the key fits an Int64 for up to 2^31 customers.
+    day = pl.col("ordered_at").dt.date()
+    order = pl.col("cid").cast(pl.Int64) * (1 << 32) + day.cast(pl.Int64) + (1 << 31)
+    rows = (
+        per.select("cid", *cols)
+        .explode(cols)
+        .sort(order)
+        .set_sorted("cid")
+        .select(
+            "cid",
+            "ordered_at",
+            day.alias("day"),
+            "status",
+            pl.col("status").is_in(PURCHASE_STATUSES).alias("purchase"),
+            "net_amount",
+        )
+        .cache()
+    )
+    return CustomerOrders(as_of, per.select("cid", "customer_key").sort("cid"), rows)
+
+
+def numbered(orders: pl.LazyFrame | CustomerOrders, as_of: dt.date) -> CustomerOrders:
+    """`orders` numbered by customer, unless they already are (then for the same as-of)."""
+    if not isinstance(orders, CustomerOrders):
+        return customer_orders(orders, as_of)
+    if orders.as_of != as_of:
+        from crmkit.errors import UsageError
+
+        raise UsageError(f"orders numbered up to {orders.as_of} given for as-of {as_of}")
+    return orders
 
 
 def settings(ws: Workspace) -> dict[str, Any]:

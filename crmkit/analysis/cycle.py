@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from crmkit.analysis.common import (
-    purchases,
+    CustomerOrders,
+    customer_orders,
+    numbered,
     require,
     resolve_as_of,
     settings,
@@ -29,48 +31,68 @@ if TYPE_CHECKING:
 ALL = "(all)"
 BUCKETS = [7, 14, 30, 60, 90, 180, 365]
 
+# Every function below takes the orders, or the same orders already numbered by customer
+# (`customer_orders(orders, as_of)`, collected once when several results are wanted).
+Orders = pl.LazyFrame | CustomerOrders
 
-def purchase_days(orders: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
-    """One row per customer and purchase day, with the day's net amount."""
+
+def _day_gaps(base: CustomerOrders) -> pl.LazyFrame:
+    """One row per customer and purchase day: cid, day and gap_days, the days since the
+    customer's previous purchase day (null on the first). Rows come sorted by cid then day."""
+    cid, day = pl.col("cid"), pl.col("day")
+    same = cid == cid.shift(1)
+    gap = (day - day.shift(1)).dt.total_days().cast(pl.Int64)
     return (
-        purchases(orders, as_of)
-        .group_by("customer_key", pl.col("ordered_at").dt.date().alias("day"))
-        .agg(pl.col("net_amount").sum())
+        base.purchases()
+        .select("cid", "day")
+        .filter((~same | (day != day.shift(1))).fill_null(True))
+        .with_columns(pl.when(same).then(gap).alias("gap_days"))
     )
 
 
-def gaps(orders: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
-    """Every gap in days between consecutive purchase days of a customer."""
+def _gaps(days: pl.LazyFrame) -> pl.LazyFrame:
+    return days.filter(pl.col("gap_days").is_not_null())
+
+
+def purchase_days(orders: Orders, as_of: dt.date) -> pl.LazyFrame:
+    """One row per customer and purchase day, with the day's net amount."""
+    base = numbered(orders, as_of)
     return (
-        purchase_days(orders, as_of)
-        .sort("customer_key", "day")
-        .with_columns(
-            (pl.col("day") - pl.col("day").shift(1).over("customer_key"))
-            .dt.total_days()
-            .alias("gap_days")
-        )
-        .filter(pl.col("gap_days").is_not_null())
-        .select("customer_key", "day", pl.col("gap_days").cast(pl.Int64))
+        base.purchases()
+        .group_by("cid", "day")
+        .agg(pl.col("net_amount").sum())
+        .join(base.keys, on="cid")
+        .select("customer_key", "day", "net_amount")
+    )
+
+
+def gaps(orders: Orders, as_of: dt.date) -> pl.LazyFrame:
+    """Every gap in days between consecutive purchase days of a customer."""
+    base = numbered(orders, as_of)
+    return (
+        _gaps(_day_gaps(base))
+        .join(base.keys, on="cid", maintain_order="left")
+        .select("customer_key", "day", "gap_days")
     )
 
 
 def gap_distribution(
-    orders: pl.LazyFrame, as_of: dt.date, segments: pl.LazyFrame | None = None
+    orders: Orders, as_of: dt.date, segments: pl.LazyFrame | None = None
 ) -> pl.LazyFrame:
     """Summary of gaps overall (segment "(all)") and, given segments, per segment.
 
     Columns: segment, customers (with ≥ 1 gap), gaps, mean, p10, p25, median, p75, p90 (days).
     """
-    g = gaps(orders, as_of).with_columns(pl.lit(ALL).alias("segment"))
-    frames = [g]
-    if segments is not None:
-        frames.append(
-            g.drop("segment")
-            .join(segments, on="customer_key", how="left")
-            .with_columns(pl.col("segment").fill_null("(no segment)"))
-        )
+    base = numbered(orders, as_of)
+    return _distribution(_day_gaps(base), base.keys, segments)
+
+
+def _distribution(
+    days: pl.LazyFrame, keys: pl.LazyFrame, segments: pl.LazyFrame | None
+) -> pl.LazyFrame:
+    g = _gaps(days).select("cid", "gap_days")
     stats = [
-        pl.col("customer_key").n_unique().alias("customers"),
+        pl.col("cid").n_unique().alias("customers"),
         pl.len().alias("gaps"),
         pl.col("gap_days").mean().alias("mean"),
         *(
@@ -79,16 +101,21 @@ def gap_distribution(
         ),
         pl.col("gap_days").quantile(0.9, interpolation="linear").alias("p90"),
     ]
-    return (
-        pl.concat(frames, how="diagonal")
-        .group_by("segment")
-        .agg(stats)
-        .sort(pl.col("segment") != ALL, "segment")
-    )
+    parts = [g.with_columns(pl.lit(ALL).alias("segment")).group_by("segment").agg(stats)]
+    if segments is not None:
+        seg = keys.join(segments, on="customer_key", how="left").select(
+            "cid", pl.col("segment").fill_null("(no segment)")
+        )
+        parts.append(g.join(seg, on="cid").group_by("segment").agg(stats))
+    return pl.concat(parts).sort(pl.col("segment") != ALL, "segment")
 
 
-def gap_histogram(orders: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
+def gap_histogram(orders: Orders, as_of: dt.date) -> pl.LazyFrame:
     """Gaps counted in buckets (≤7, 8–14, …, >365 days) with their share of all gaps."""
+    return _histogram(_day_gaps(numbered(orders, as_of)))
+
+
+def _histogram(days: pl.LazyFrame) -> pl.LazyFrame:
     labels = [f"{lo + 1}-{hi}" for lo, hi in zip([0, *BUCKETS[:-1]], BUCKETS, strict=True)]
     labels.append(f">{BUCKETS[-1]}")
     gap = pl.col("gap_days")
@@ -99,7 +126,7 @@ def gap_histogram(orders: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
         {"i": range(len(labels)), "bucket": labels}, schema_overrides={"i": pl.Int64}
     )
     return (
-        gaps(orders, as_of)
+        _gaps(days)
         .group_by(index.cast(pl.Int64).alias("i"))
         .agg(pl.len().cast(pl.Int64).alias("gaps"))
         .with_columns((pl.col("gaps") / pl.col("gaps").sum()).alias("share"))
@@ -109,24 +136,28 @@ def gap_histogram(orders: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
     )
 
 
-def next_orders(orders: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
+def next_orders(orders: Orders, as_of: dt.date) -> pl.LazyFrame:
     """Per customer: purchase days, last purchase, gap used, expected next date, overdue.
 
     gap_source is "own" (the customer's median gap) or "population" (one purchase day only).
     days_overdue = as_of − expected_next (positive when overdue).
     """
-    days = purchase_days(orders, as_of)
-    g = gaps(orders, as_of)
-    population = g.select(pl.col("gap_days").median().alias("population_gap"))
-    own = g.group_by("customer_key").agg(pl.col("gap_days").median().alias("own_gap"))
-    per = days.group_by("customer_key").agg(
+    base = numbered(orders, as_of)
+    return _next(base, _day_gaps(base), as_of)
+
+
+def _next(base: CustomerOrders, days: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
+    population = days.select(pl.col("gap_days").median().alias("population_gap"))
+    per = days.group_by("cid").agg(
         pl.len().alias("purchase_days"),
         pl.col("day").max().alias("last_purchase"),
-        pl.col("net_amount").sum().alias("net_revenue"),
+        pl.col("gap_days").median().alias("own_gap"),  # null with one purchase day
     )
+    revenue = base.purchases().group_by("cid").agg(pl.col("net_amount").sum().alias("net_revenue"))
     gap = pl.coalesce("own_gap", "population_gap")
     return (
-        per.join(own, on="customer_key", how="left")
+        per.join(revenue, on="cid")
+        .join(base.keys, on="cid")
         .join(population, how="cross")
         .with_columns(
             gap.alias("gap_days"),
@@ -144,6 +175,7 @@ def next_orders(orders: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
             (pl.lit(as_of) - pl.col("expected_next")).dt.total_days().alias("days_overdue")
         )
         .with_columns((pl.col("days_overdue") > 0).alias("overdue"))
+        .sort("cid")  # cid numbers the customers in customer_key order
         .select(
             "customer_key",
             "purchase_days",
@@ -155,7 +187,6 @@ def next_orders(orders: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
             "overdue",
             "net_revenue",
         )
-        .sort("customer_key")
     )
 
 
@@ -192,22 +223,32 @@ class CycleResult:
 
 
 def cycle_workspace(
-    ws: Workspace, *, as_of: dt.date | None = None, top: int | None = None
+    ws: Workspace,
+    *,
+    as_of: dt.date | None = None,
+    top: int | None = None,
+    numbered_orders: CustomerOrders | None = None,
 ) -> CycleResult:
-    """Buying-cycle analysis of a workspace; segments from segment_history (rfm) when present."""
+    """Buying-cycle analysis of a workspace; segments from segment_history (rfm) when present.
+
+    `numbered_orders`: the workspace's `customer_orders` up to as-of when the caller already
+    has them collected (the report shares them between sections); otherwise computed here, once.
+    """
     day = resolve_as_of(ws, as_of)
     orders = require(ws, "orders", "the buying cycle")
+    base = numbered(numbered_orders or customer_orders(orders, day).collect(), day)
+    days = _day_gaps(base).collect().lazy()  # read by all three results below
     segs = workspace_segments(ws, day)
-    dist = gap_distribution(orders, day, segs).collect()
+    dist = _distribution(days, base.keys, segs).collect()
     if dist.height == 0:
         raise DataError(f"no customer has two purchase days up to {day}; no cycle to measure")
-    nxt = next_orders(orders, day).collect()
+    nxt = _next(base, days, day).collect()
     n = int(top if top is not None else settings(ws)["cycle_top"])
     return CycleResult(
         as_of=day,
         population_gap=dist.filter(pl.col("segment") == ALL)["median"].item(),
         distribution=dist,
-        histogram=gap_histogram(orders, day).collect(),
+        histogram=_histogram(days).collect(),
         customers=nxt,
         overdue=overdue_valuable(
             nxt.lazy(), n, as_of=day, active_window=ws.config.windows["active_window"]

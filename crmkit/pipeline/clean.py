@@ -295,8 +295,12 @@ def _checks(table: Table, opts: CleanOptions) -> _Checks:
             checks.add(
                 value > pl.lit(latest),
                 "future_date",
+                # relative, not the cutoff's clock time: the same file gives the same reason
+                # (the time of ingest is in the manifest)
                 pl.concat_str(
-                    pl.lit(f"{c}: "), _quoted(c), pl.lit(f" is after {latest:%Y-%m-%d %H:%M} UTC")
+                    pl.lit(f"{c}: "),
+                    _quoted(c),
+                    pl.lit(f" is more than {opts.future_days} days after the time of ingest"),
                 ),
             )
         if kind == "date":
@@ -311,7 +315,15 @@ def _checks(table: Table, opts: CleanOptions) -> _Checks:
             checks.add(
                 value > pl.lit(last_day),
                 "future_date",
-                pl.concat_str(pl.lit(f"{c}: "), _quoted(c), pl.lit(f" is after {last_day}")),
+                pl.concat_str(
+                    pl.lit(f"{c}: "),
+                    _quoted(c),
+                    pl.lit(
+                        " is after the day of ingest"
+                        if birth
+                        else f" is more than {opts.future_days} days after the day of ingest"
+                    ),
+                ),
             )
         if c == "status" and kind == "enum":
             expected = ", ".join(table.enums.get(c, ()))

@@ -327,7 +327,8 @@ class Ingestor:
                 pl.lit(outcome.sha256).alias("file_sha256"),
                 pl.lit(self.run_id).alias("run_id"),
             )
-            .sort("source_line", "reason_code")
+            # fully ordered: one line can be rejected in two tables (an order and its lines)
+            .sort("source_line", "table", "reason_code", "reason")
         )
 
     def _refuse(self, job: FileJob, outcome: FileOutcome, exc: InputFileError) -> None:

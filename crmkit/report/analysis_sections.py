@@ -42,7 +42,9 @@ def cycle(ctx: Ctx) -> Section:
     analysis = _analysis(ctx)
     ctx.need("orders")
     try:
-        res = analysis.cycle_workspace(ctx.ws, as_of=ctx.as_of, top=TOP)
+        res = analysis.cycle_workspace(
+            ctx.ws, as_of=ctx.as_of, top=TOP, numbered_orders=ctx.customer_orders()
+        )
     except DataError:
         raise Missing(ctx.t("r_no_gaps", as_of=ctx.fmt_date(ctx.as_of))) from None
     sec = Section("cycle", ctx.t("cycle"))
@@ -146,10 +148,11 @@ def baskets(ctx: Ctx) -> Section:
     cfg = _analysis_settings(ctx)
     sec = Section("baskets", ctx.t("baskets"))
     f = ctx.formatter
+    lines = analysis.basket_lines(ctx.ws, ctx.as_of)  # joined with the orders once, not per level
     for level in ("product", "category"):
         name = ctx.t(f"level_{level}")
         try:
-            res = analysis.basket_workspace(ctx.ws, as_of=ctx.as_of, level=level)
+            res = analysis.basket_workspace(ctx.ws, as_of=ctx.as_of, level=level, lines=lines)
         except DataError as exc:
             if level == "product":
                 raise Missing(ctx.t("r_no_baskets", as_of=ctx.fmt_date(ctx.as_of))) from None
@@ -212,9 +215,9 @@ _FEW = re.compile(r"only (\d+) responses .* need at least (\d+)")
 def drivers(ctx: Ctx) -> Section:
     """Key drivers of NPS: relative weights with importance and performance, n, R², fix first."""
     analysis = _analysis(ctx)
-    from crmkit.analysis.survey import rating_keys
-
     responses = ctx.need("survey_responses", "how_survey")
+    from crmkit.analysis.survey import rating_keys  # scipy: only when there are responses
+
     if not rating_keys(responses):
         raise Missing(ctx.t("r_no_ratings"))
     try:

@@ -37,6 +37,7 @@ SECTION_ORDER = (
     "quality",
     "appendix",
 )
+LAST_ORDERS_READER = "cycle"  # trends, cohorts and cycle share `Ctx.customer_orders()`
 
 
 def build_report(
@@ -101,7 +102,11 @@ def build_report(
         "quality": S.quality,
         "appendix": lambda c: S.appendix(c, settings),
     }
-    secs = [_safe(key, builders[key], ctx) for key in SECTION_ORDER]
+    secs = []
+    for key in SECTION_ORDER:
+        secs.append(_safe(key, builders[key], ctx))
+        if key == LAST_ORDERS_READER:  # free the numbered orders before the baskets' lines
+            ctx.drop_customer_orders()
     return ReportData(
         period={"label": p.label, "start": p.start, "end": p.end},
         compare=None if cmp is None else {"mode": compare, "start": cmp.start, "end": cmp.end},

@@ -19,6 +19,7 @@ from crmkit.report.i18n import Formatter, t
 from crmkit.report.privacy import protect, scrub
 
 if TYPE_CHECKING:
+    from crmkit.analysis.common import CustomerOrders
     from crmkit.workspace import Workspace
 
 REF_TABLES = ("orders", "tickets", "survey_responses", "events")
@@ -43,6 +44,7 @@ class Ctx:
     include_pii: bool
     metrics: Any = None  # crmkit.metrics.MetricsResult, when the metrics could be computed
     metrics_error: str | None = None
+    _orders: CustomerOrders | None = None  # once computed (see customer_orders)
 
     def t(self, key: str, **kwargs: Any) -> str:
         return t(self.lang, key, **kwargs)
@@ -52,6 +54,22 @@ class Ctx:
         if not self.ws.has_table(table):
             raise Missing(self.t("r_no_table", table=table, how=self.t(how)))
         return self.ws.table(table)
+
+    def customer_orders(self) -> CustomerOrders:
+        """The orders of known customers up to as-of, numbered by customer and collected once:
+        trends, cohorts and the buying cycle all read them (one pass over the orders' keys
+        instead of one per section, which is most of a report's time at 10M orders)."""
+        if self._orders is None:
+            try:
+                from crmkit.analysis.common import customer_orders
+            except ImportError:
+                raise Missing(self.t("r_module", module="crmkit.analysis")) from None
+            self._orders = customer_orders(self.need("orders"), self.as_of).collect()
+        return self._orders
+
+    def drop_customer_orders(self) -> None:
+        """Let the memory of the numbered orders go once no later section reads them."""
+        self._orders = None
 
     @property
     def end(self) -> dt.datetime:
@@ -140,13 +158,22 @@ def all_metrics(ctx: Ctx) -> Section:
     return sec
 
 
+def _month(ctx: Ctx, name: str) -> pl.Expr:
+    """The first day of the order's month in the workspace time zone."""
+    local_day = pl.col("ordered_at").dt.convert_time_zone(ctx.tz).dt.date()
+    return local_day.dt.truncate("1mo").alias(name)
+
+
+def _completed(ctx: Ctx) -> pl.Expr:
+    """Completed orders (metrics.completed_statuses; a null status counts as completed)."""
+    status = pl.col("status")
+    return status.is_in(ctx.completed()) | status.is_null()
+
+
 def _purchases(ctx: Ctx) -> pl.LazyFrame:
     orders = ctx.need("orders")
-    status = pl.col("status")
-    return orders.filter(
-        (status.is_in(ctx.completed()) | status.is_null()) & (pl.col("ordered_at") < ctx.end)
-    ).with_columns(
-        pl.col("ordered_at").dt.convert_time_zone(ctx.tz).dt.truncate("1mo").dt.date().alias("m")
+    return orders.filter(_completed(ctx) & (pl.col("ordered_at") < ctx.end)).with_columns(
+        _month(ctx, "m")
     )
 
 
@@ -157,24 +184,39 @@ def _month_grid(ctx: Ctx, months: int) -> pl.DataFrame:
 
 def trends(ctx: Ctx) -> Section:
     """Monthly net revenue, orders, purchasing and new customers over the last N months."""
-    buys = _purchases(ctx)
     months = ctx.settings["trend_months"]
     grid = _month_grid(ctx, months)
+    # Customers' orders from the numbered orders (integer keys, sorted by customer); walk-ins
+    # (no customer_key) only add to revenue and orders. Money is summed exactly, then shown.
+    keyed = (
+        ctx.customer_orders()
+        .rows.filter(_completed(ctx))
+        .select("cid", _month(ctx, "month"), "net_amount")
+        .collect()
+        .lazy()
+    )
+    walk_ins = _purchases(ctx).filter(pl.col("customer_key").is_null())
+    agg = (
+        pl.concat([keyed.drop("cid"), walk_ins.select(pl.col("m").alias("month"), "net_amount")])
+        .group_by("month")
+        .agg(
+            pl.col("net_amount").sum().cast(pl.Float64).alias("net_revenue"),
+            pl.len().cast(pl.Int64).alias("orders"),
+        )
+    )
     first = (
-        buys.filter(pl.col("customer_key").is_not_null())
-        .group_by("customer_key")
-        .agg(pl.col("m").min().alias("month"))
+        keyed.group_by("cid")
+        .agg(pl.col("month").min())
         .group_by("month")
         .agg(pl.len().cast(pl.Int64).alias("new_customers"))
     )
-    agg = buys.group_by(pl.col("m").alias("month")).agg(
-        pl.col("net_amount").sum().cast(pl.Float64).alias("net_revenue"),
-        pl.len().cast(pl.Int64).alias("orders"),
-        pl.col("customer_key").drop_nulls().n_unique().cast(pl.Int64).alias("active_customers"),
+    active = keyed.group_by("month").agg(
+        pl.col("cid").n_unique().cast(pl.Int64).alias("active_customers")
     )
     frame = (
         grid.lazy()
         .join(agg, on="month", how="left")
+        .join(active, on="month", how="left")
         .join(first, on="month", how="left")
         .with_columns(pl.col("orders", "active_customers", "new_customers").fill_null(0))
         .with_columns(pl.col("net_revenue").fill_null(0.0))
@@ -253,9 +295,8 @@ def cohorts(ctx: Ctx) -> Section:
         from crmkit.analysis.cohorts import cohort_table
     except ImportError:
         raise Missing(ctx.t("r_module", module="crmkit.analysis")) from None
-    orders = ctx.need("orders")
     n = ctx.settings["cohort_months"]
-    long = cohort_table(orders, as_of=ctx.as_of, by="month").collect()
+    long = cohort_table(ctx.customer_orders(), as_of=ctx.as_of, by="month").collect()
     if long.height == 0:
         raise Missing(ctx.t("r_empty", table="orders", as_of=ctx.as_of))
     keep = long.select("cohort").unique().sort("cohort").tail(n)["cohort"]
@@ -534,7 +575,12 @@ def with_people(ctx: Ctx, frame: pl.DataFrame) -> tuple[pl.DataFrame, list[Colum
             for c in ("customer_key", "full_name", "email", "phone")
             if c in ctx.ws.table("customers").collect_schema().names()
         ]
-        people = ctx.ws.table("customers").select(wanted).unique("customer_key", keep="first")
+        people = (
+            ctx.ws.table("customers")
+            .select(wanted)
+            .filter(pl.col("customer_key").is_in(frame["customer_key"].implode()))
+            .unique("customer_key", keep="first")  # of the few listed, not of every customer
+        )
         frame = frame.lazy().join(people, on="customer_key", how="left").collect()
     frame = protect(frame, include_pii=ctx.include_pii, names=ctx.settings["names"])
     cols = [Column("customer_key", ctx.t("customer_key"))]

@@ -7,6 +7,7 @@ cells that a spreadsheet would run as a formula get a leading apostrophe (formul
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 from typing import Any
@@ -167,7 +168,12 @@ def render_xlsx(data: ReportData) -> bytes:
     """The report as an .xlsx workbook (bytes)."""
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False})
-    wb.set_properties({"title": data.title, "comments": f"crmkit {data.version}"})
+    # created = the report's as-of date, not the clock: the same data gives the same file
+    day = data.as_of or dt.date(2000, 1, 1)
+    created = dt.datetime(day.year, day.month, day.day)
+    wb.set_properties(
+        {"title": data.title, "comments": f"crmkit {data.version}", "created": created}
+    )
     used: set[str] = set()
     head = [data.title, data.subtitle(), data.privacy_note()]
     _write_tables(wb, data, _sheet_name(t(data.lang, "summary"), used), _summary(data), head)

@@ -96,3 +96,36 @@ def test_no_orders_gives_empty_rules():
         LINES.head(0).select("source", "order_id", item=pl.col("product_id"))
     )
     assert n == 0 and r.height == 0
+
+
+RULE_KEYS = ("antecedent", "consequent", "orders")
+
+
+def test_workspace_levels_share_one_read_of_the_lines(tmp_path):
+    """Both levels from one `basket_lines`: o6 (cancelled) is left out; C-1 has no category,
+    so at category level the two purchase lines of C-1 (o2, o3) have no item."""
+    from crmkit.analysis.basket import basket_lines, basket_workspace
+    from crmkit.errors import UsageError
+    from crmkit.workspace import Workspace
+
+    from .helpers import workspace
+
+    ws = Workspace(workspace(tmp_path, {"orders": ORDERS, "order_lines": LINES}))
+    day = dt.date(2025, 1, 1)
+    lines = basket_lines(ws, day)
+    assert lines.frame.height == 11  # 13 lines less o6's two
+    kw = {"as_of": day, "min_support": 0.3, "min_confidence": 0.0, "min_lift": 0.0}
+    for shared in (lines, None):
+        product = basket_workspace(ws, level="product", lines=shared, **kw)
+        assert (product.transactions, product.items, product.lines_without_item) == (5, 3, 0)
+        pairs = {(a, b): n for a, b, n in product.rules.select(RULE_KEYS).rows()}
+        assert pairs == {("A-1", "B-1"): 3, ("B-1", "A-1"): 3, ("A-1", "C-1"): 2, ("C-1", "A-1"): 2}
+        category = basket_workspace(ws, level="category", lines=shared, **kw)
+        assert (category.transactions, category.items, category.lines_without_item) == (5, 2, 2)
+        rows = category.rules.select(*RULE_KEYS, "confidence", "lift").rows()
+        assert rows == [  # tea in 4 of 5 orders, cup in 4, both in 3: 3/4 and (3/4) / (4/5)
+            ("cup", "tea", 3, pytest.approx(3 / 4), pytest.approx(15 / 16)),
+            ("tea", "cup", 3, pytest.approx(3 / 4), pytest.approx(15 / 16)),
+        ]
+    with pytest.raises(UsageError):
+        basket_workspace(ws, level="product", lines=basket_lines(ws, dt.date(2024, 12, 31)), **kw)

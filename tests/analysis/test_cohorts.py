@@ -106,3 +106,36 @@ def test_unknown_grouping_is_a_usage_error():
 
     with pytest.raises(UsageError):
         cohort_table(ORDERS, as_of=dt.date(2025, 3, 15), by="week")  # type: ignore[arg-type]
+
+
+def test_repeat_orders_in_a_period_count_the_customer_once():
+    """e buys twice on 3 Jan and on 28 Jan, skips February, buys twice in March; f's January
+    order is cancelled, so f starts in February (two orders on 14 Feb). As-of 31 March."""
+    from crmkit.analysis.common import customer_orders
+
+    orders = frame(
+        "orders",
+        [
+            order("1", "e", "2025-01-03 09:00", 10),
+            order("2", "e", "2025-01-03 17:00", 15),
+            order("3", "e", "2025-01-28", 5),
+            order("4", "e", "2025-03-02", 20),
+            order("5", "e", "2025-03-30", 1),
+            order("6", "f", "2025-01-20", 99, status="cancelled"),
+            order("7", "f", "2025-02-14 10:00", 8),
+            order("8", "f", "2025-02-14 11:00", 2),
+        ],
+    )
+    as_of = dt.date(2025, 3, 31)
+    expected = [  # cohort, period, cohort_size, customers, orders, revenue
+        ("2025-01", 0, 1, 1, 3, Decimal("30.00")),
+        ("2025-01", 1, 1, 0, 0, Decimal("0.00")),
+        ("2025-01", 2, 1, 1, 2, Decimal("21.00")),
+        ("2025-02", 0, 1, 1, 2, Decimal("10.00")),
+        ("2025-02", 1, 1, 0, 0, Decimal("0.00")),
+    ]
+    for source in (orders, customer_orders(orders, as_of).collect()):
+        df = cohort_table(source, as_of=as_of, by="month").collect()
+        cols = ["cohort", "period", "cohort_size", "customers", "orders", "revenue"]
+        assert df.select(cols).rows() == expected
+        assert df["retained_share"].to_list() == [1.0, 0.0, 1.0, 1.0, 0.0]

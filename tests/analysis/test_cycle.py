@@ -14,6 +14,7 @@ import datetime as dt
 from decimal import Decimal
 
 import polars as pl
+import pytest
 
 from crmkit.analysis.cycle import gap_distribution, next_orders, overdue_valuable
 
@@ -79,3 +80,68 @@ def test_gap_histogram_buckets():
     h = gap_histogram(ORDERS, AS_OF).collect()
     # gaps 10, 20, 3, 1 → "1-7": 3 and 1; "8-14": 10; "15-30": 20
     assert h.rows() == [("1-7", 2, 2 / 4), ("8-14", 1, 1 / 4), ("15-30", 1, 1 / 4)]
+
+
+def test_gaps_per_customer_in_key_and_day_order():
+    from crmkit.analysis.cycle import gaps
+
+    got = gaps(ORDERS, AS_OF).collect()
+    assert got.rows() == [
+        ("a", dt.date(2025, 1, 11), 10),
+        ("a", dt.date(2025, 1, 31), 20),
+        ("b", dt.date(2025, 1, 8), 3),
+        ("d", dt.date(2025, 2, 19), 1),
+    ]
+
+
+SEGMENTS = pl.LazyFrame(
+    {
+        "customer_key": ["a", "b", "a"],
+        "method": ["rfm", "rfm", "rfm"],
+        "segment": ["At Risk", "At Risk", "Champions"],
+        "as_of": [dt.date(2025, 1, 31), dt.date(2025, 2, 15), dt.date(2025, 2, 15)],
+        "run_id": ["r1", "r2", "r2"],
+    }
+)
+
+
+def test_cycle_workspace_by_hand_with_or_without_numbered_orders(tmp_path):
+    from crmkit.analysis.common import customer_orders
+    from crmkit.analysis.cycle import cycle_workspace
+    from crmkit.workspace import Workspace
+
+    from .helpers import workspace
+
+    ws = Workspace(workspace(tmp_path, {"orders": ORDERS, "segment_history": SEGMENTS}))
+    shared = customer_orders(ws.table("orders"), AS_OF).collect()
+    for res in (
+        cycle_workspace(ws, as_of=AS_OF, top=2),
+        cycle_workspace(ws, as_of=AS_OF, top=2, numbered_orders=shared),
+    ):
+        assert res.population_gap == 6.5 and res.by_segment
+        dist = {r["segment"]: r for r in res.distribution.to_dicts()}
+        assert list(dist) == ["(all)", "(no segment)", "At Risk", "Champions"]
+        assert (dist["(all)"]["customers"], dist["(all)"]["gaps"]) == (3, 4)
+        assert dist["(all)"]["mean"] == 34 / 4 and dist["(all)"]["median"] == 6.5
+        assert (dist["Champions"]["gaps"], dist["Champions"]["median"]) == (2, 15.0)  # a: 10, 20
+        assert (dist["At Risk"]["gaps"], dist["At Risk"]["p90"]) == (1, 3.0)  # b
+        assert (dist["(no segment)"]["customers"], dist["(no segment)"]["mean"]) == (1, 1.0)
+        assert res.histogram.rows() == [("1-7", 2, 0.5), ("8-14", 1, 0.25), ("15-30", 1, 0.25)]
+        # overdue: b 40 days (200), c 13 days (50), a 5 days (65); d is not: top 2 by revenue
+        assert res.overdue["customer_key"].to_list() == ["b", "a"]
+        assert res.customers["customer_key"].to_list() == ["a", "b", "c", "d"]
+        assert res.customers["days_overdue"].to_list() == [5, 40, 13, 0]
+
+
+def test_no_second_purchase_day_means_no_cycle(tmp_path):
+    from crmkit.analysis.cycle import cycle_workspace
+    from crmkit.errors import DataError
+    from crmkit.workspace import Workspace
+
+    from .helpers import workspace
+
+    once = ORDERS.filter(pl.col("order_id").is_in(["1", "5", "7", "8"]))  # a, b, c, d once each
+    assert gap_distribution(once, AS_OF).collect().height == 0
+    ws = Workspace(workspace(tmp_path, {"orders": once}))
+    with pytest.raises(DataError, match="no customer has two purchase days"):
+        cycle_workspace(ws, as_of=AS_OF)

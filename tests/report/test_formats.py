@@ -56,6 +56,18 @@ def test_xlsx_sheets_formats_and_injection_safety(report_en, tmp_path: Path):
     assert not any(e in s for s in parts.values() for e in EMAILS)
 
 
+def test_xlsx_is_the_same_file_byte_for_byte_when_written_again(report_en, tmp_path: Path):
+    """Determinism: the workbook's creation time is the report's as-of date, not the clock."""
+    import time
+
+    first = write_report(report_en, tmp_path / "a.xlsx").read_bytes()
+    time.sleep(1.1)  # xlsx times have one-second resolution
+    again = write_report(report_en, tmp_path / "b.xlsx").read_bytes()
+    assert first == again
+    core = zipfile.ZipFile(tmp_path / "a.xlsx").read("docProps/core.xml").decode()
+    assert f'<dcterms:created xsi:type="dcterms:W3CDTF">{report_en.as_of}T00:00:00Z' in core
+
+
 def test_markdown(report_en, report_zh):
     md = render_markdown(report_en)
     assert md.startswith("# Customer report")
