@@ -20,7 +20,6 @@ from crmkit.identity.records import (
     build_records,
     reference_groups,
     reference_id,
-    with_reference_id,
 )
 from crmkit.identity.report import evaluate, truth_records
 from crmkit.identity.resolve import Resolution, resolve
@@ -36,5 +35,4 @@ __all__ = [
     "reference_id",
     "resolve",
     "truth_records",
-    "with_reference_id",
 ]

@@ -213,8 +213,3 @@ def build_records(
         .select(list(RECORD_SCHEMA))
         .sort("source", "source_record_id")
     )
-
-
-def with_reference_id(frame: pl.LazyFrame | pl.DataFrame) -> Any:
-    """`frame` plus `ref_record_id` (the join key to `identity_map.source_record_id`)."""
-    return reference_id(frame)

@@ -327,8 +327,7 @@ class Ingestor:
                 pl.lit(outcome.sha256).alias("file_sha256"),
                 pl.lit(self.run_id).alias("run_id"),
             )
-            # fully ordered: one line can be rejected in two tables (an order and its lines)
-            .sort("source_line", "table", "reason_code", "reason")
+            .sort("source_line", "reason_code")
         )
 
     def _refuse(self, job: FileJob, outcome: FileOutcome, exc: InputFileError) -> None:
@@ -565,7 +564,7 @@ def ingest(
         recovered = ws.warehouse.recover() if lock else None
         ing = Ingestor(ws, run_id, progress)
         manifest = ws.table("manifest").collect()
-        seen = set(manifest["sha256"].to_list()) if manifest.height else set()
+        seen = set(manifest["sha256"].to_list())
         known = {} if rehash else known_files(manifest)
         ing.tmp.mkdir(parents=True, exist_ok=True)
         try:
