@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from crmkit.identity import normalize as nz
@@ -89,9 +90,54 @@ def prepare(
 
     `keep`: further columns of `records` to carry along unchanged.
     """
+    order = records.select(pl.arg_sort_by("source", "source_record_id", maintain_order=True))
+    order = order.to_series().to_numpy()
+    # (records come sorted from `build_records`: then no reordered copy of millions of rows)
+    in_order = bool((order == np.arange(len(order))).all())
+    df = (records if in_order else records[order]).with_row_index("rid")
+    inputs = [c for c in INPUTS if c in df.columns]
+    bare = df.select(pl.all_horizontal(pl.col(c).is_null() for c in inputs)).to_series()
+    if not bare.any():
+        return _normalised(df, settings, keep)
+    if bare.all():
+        return _bare(df, keep)
+    # normalise only the records that have something to normalise
+    both = [_normalised(df.filter(~bare), settings, keep), _bare(df.filter(bare), keep)]
+    return pl.concat(both).sort("rid")
+
+
+# Every field `prepare` reads: a record with none of them (only an id) has no features.
+INPUTS = (
+    "first_name",
+    "last_name",
+    "full_name",
+    "email",
+    "email_raw",
+    "phone",
+    "phone_raw",
+    "gender",
+    "birth_date",
+    "address_line",
+    "city",
+    "postcode",
+)
+
+
+def _bare(df: pl.DataFrame, keep: tuple[str, ...]) -> pl.DataFrame:
+    """The features of records that carry nothing but their id: all null (as normalising them
+    would give, without building a column per step for millions of them)."""
+    nulls = [
+        pl.lit(None, pl.Date() if c == "birth" else pl.String()).alias(c) for c in FEATURES[3:]
+    ]
+    return df.select(pl.col("rid").cast(pl.Int64), "source", "source_record_id", *nulls, *keep)
+
+
+def _normalised(
+    df: pl.DataFrame, settings: Mapping[str, Any], keep: tuple[str, ...]
+) -> pl.DataFrame:
+    """`prepare` of records in rid order (`df` has `rid`)."""
     bl = settings["blocklist"]
     blocked_names = list(bl.get("names", []))
-    df = records.sort("source", "source_record_id").with_row_index("rid")
     region = settings.get("phone_region")
     df = df.with_columns(
         _full=_full_name(blocked_names),

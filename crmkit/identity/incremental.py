@@ -31,12 +31,21 @@ def _new_key(record: str, salt: str = "") -> str:
 
 
 def _new_keys(records: pl.Series, salt: str = "") -> pl.Series:
-    """`_new_key` of each record (inlined: a first run computes one per customer)."""
+    """`_new_key` of each record (a first run computes one per customer: millions).
+
+    Only the sha256 runs in Python, over chunks, so the Python objects alive at once stay few.
+    """
     sha = hashlib.sha256
-    return pl.Series(
-        ["C" + sha((r + salt).encode()).hexdigest()[:15].upper() for r in records.to_list()],
-        dtype=pl.String,
-    )
+    data = (records + salt if salt else records).cast(pl.Binary)
+    hexes = [
+        pl.Series([sha(b).hexdigest() for b in data.slice(at, _CHUNK).to_list()], dtype=pl.String)
+        for at in range(0, data.len(), _CHUNK)
+    ]
+    digest = pl.concat(hexes) if hexes else pl.Series(dtype=pl.String)
+    return ("C" + digest.str.slice(0, 15).str.to_uppercase()).rename("key")
+
+
+_CHUNK = 250_000
 
 
 def touched(labels: np.ndarray, previous: np.ndarray) -> np.ndarray:
@@ -98,12 +107,8 @@ def assign_keys(
         .group_by("cl", maintain_order=True)
         .agg(key=pl.col("prev").first(), absorbed=pl.col("prev").slice(1))
     )
-    fresh = df.join(survivor.select("cl"), on="cl", how="anti")
-    if fresh["prev"].null_count() < fresh.height:
-        prevs = pl.col("prev").drop_nulls().unique().sort()
-    else:  # (a first run: no previous keys to list)
-        prevs = pl.lit([], pl.List(pl.String))
-    fresh = fresh.group_by("cl").agg(minrec=pl.col("rec").min(), prevs=prevs)
+    fresh = df.join(survivor.select("cl"), on="cl", how="anti") if survivor.height else df
+    fresh = _cluster_ids(fresh, labels)
     cand = _new_keys(fresh["minrec"])
     taken = prev_key.drop_nulls() if taken is None else taken
     # (probe the many old keys against the few new ones, not the other way round)
@@ -161,10 +166,26 @@ def assign_keys(
         .select(list(CHANGES_SCHEMA))
         .cast(dict(CHANGES_SCHEMA))
     )
-    keys = (
-        df.select("cl")
-        .join(clusters, on="cl", how="left", maintain_order="left")
-        .get_column("key")
-        .alias("customer_key")
-    )
+    # each record's key by its cluster's row in `clusters` (every cluster is in it once)
+    slot = np.empty(int(labels.max()) + 1 if len(labels) else 0, dtype=np.int64)
+    slot[clusters["cl"].to_numpy()] = np.arange(clusters.height)
+    keys = clusters["key"].gather(slot[labels]).alias("customer_key")
     return keys, ch
+
+
+def _cluster_ids(fresh: pl.DataFrame, labels: np.ndarray) -> pl.DataFrame:
+    """Per cluster of `fresh` (records: rec, cl, prev): its smallest record id `minrec` and its
+    previous keys `prevs` (sorted). A record alone in its cluster (most of them) is that
+    cluster's row as it is; only the others are grouped."""
+    size = np.bincount(labels)
+    alone = pl.Series(size[fresh["cl"].to_numpy()] == 1)
+    singles = fresh.filter(alone).select(
+        "cl", minrec="rec", prevs=pl.concat_list("prev").list.drop_nulls()
+    )
+    many = fresh.filter(~alone)
+    if many.height and many["prev"].null_count() < many.height:
+        prevs = pl.col("prev").drop_nulls().unique().sort()
+    else:  # (no previous keys to list: a first run)
+        prevs = pl.lit([], pl.List(pl.String))
+    grouped = many.group_by("cl").agg(minrec=pl.col("rec").min(), prevs=prevs)
+    return pl.concat([singles, grouped])

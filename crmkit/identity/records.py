@@ -187,15 +187,10 @@ def build_records(
         _rank=pl.col("origin_table").replace_strict(_ORIGIN_RANK, default=9, return_dtype=pl.Int8)
     )
     # Several reference variants of one customer_id (e.g. a renamed e-mail) collapse into one
-    # record: customer attributes first, then the most recently seen reference.
-    ordered = allrec.sort(
-        "source",
-        "source_record_id",
-        "_rank",
-        "last_seen_at",
-        descending=[False, False, False, True],
-        nulls_last=True,
-    )
+    # record: customer attributes first, then the most recently seen reference. Most records
+    # have no other variant and pass through as they are; only the others are grouped.
+    repeated = pl.struct("source", "source_record_id").is_duplicated()
+    allrec = allrec.with_columns(_repeated=repeated)
     keep = [c for c in RECORD_SCHEMA if c not in ("source", "source_record_id")]
     aggs = []
     for c in keep:
@@ -207,9 +202,20 @@ def build_records(
             aggs.append(pl.col(c).sum().cast(pl.Int64))
         else:
             aggs.append(pl.col(c).drop_nulls().first())
-    return (
-        ordered.group_by("source", "source_record_id", maintain_order=True)
+    merged = (
+        allrec.filter("_repeated")
+        .sort(
+            "source",
+            "source_record_id",
+            "_rank",
+            "last_seen_at",
+            descending=[False, False, False, True],
+            nulls_last=True,
+        )
+        .group_by("source", "source_record_id", maintain_order=True)
         .agg(aggs)
-        .select(list(RECORD_SCHEMA))
-        .sort("source", "source_record_id")
+    )
+    alone = allrec.filter(~pl.col("_repeated")).with_columns(pl.col("fact_count").fill_null(0))
+    return pl.concat([alone.select(list(RECORD_SCHEMA)), merged.select(list(RECORD_SCHEMA))]).sort(
+        "source", "source_record_id"
     )

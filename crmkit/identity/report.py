@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 # Truth record types (sample_data/truth/records.csv) → the table and id column that carry them.
@@ -28,6 +29,7 @@ def build_report(
     *,
     feat: pl.DataFrame,
     identity_map: pl.DataFrame,
+    labels: np.ndarray,
     customers: pl.DataFrame,
     links: pl.DataFrame,
     changes: pl.DataFrame,
@@ -37,13 +39,14 @@ def build_report(
     settings: Mapping[str, Any],
     incremental: bool,
 ) -> dict[str, Any]:
-    """Records in, customers out, links by rule, cluster sizes, guarded values, least certain."""
-    sizes = (
-        identity_map.group_by("customer_key")
-        .agg(size=pl.len())
-        .group_by("size")
-        .agg(customers=pl.len())
-        .sort("size")
+    """Records in, customers out, links by rule, cluster sizes, guarded values, least certain.
+
+    `labels`: each record's cluster (the resolver's labels, one per customer)."""
+    # one cluster label per customer (its smallest rid): sizes by counting, no key hashing
+    per_cluster = np.bincount(labels, minlength=len(labels)) if len(labels) else labels
+    size, count = np.unique(per_cluster[per_cluster > 0], return_counts=True)
+    sizes = pl.DataFrame(
+        {"size": size, "customers": count}, schema={"size": pl.UInt32, "customers": pl.UInt32}
     )
     accepted = links.filter(pl.col("status") == "accepted")
     refused = links.filter(pl.col("status") == "refused")

@@ -17,6 +17,7 @@ import numpy as np
 import polars as pl
 
 from crmkit.identity import blocking, guards, state
+from crmkit.identity.arrays import without_null_columns
 from crmkit.identity.cluster import attach_by_unique_name, cluster
 from crmkit.identity.compare import (
     BIRTH_SAME,
@@ -105,7 +106,7 @@ def resolve(
     like a new one. Without them the run is slower and treats old records as unchanged.
     """
     s = identity_settings(settings)
-    rec = records.collect() if isinstance(records, pl.LazyFrame) else records
+    rec = without_null_columns(records.collect() if isinstance(records, pl.LazyFrame) else records)
     prep = state.load(rec, s, previous=previous, stored=previous_features)
     feat, prev = prep.feat, prep.prev
     n = feat.height
@@ -305,6 +306,7 @@ def resolve(
     report = build_report(
         feat=feat,
         identity_map=identity_map,
+        labels=labels,
         customers=customers,
         links=links.filter(pl.col("run_id") == run_id),
         changes=changes,

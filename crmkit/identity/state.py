@@ -23,27 +23,13 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from crmkit.identity.features import FEATURES, prepare
+from crmkit.identity.features import FEATURES, INPUTS, prepare
 from crmkit.identity.records import RECORD_SCHEMA
 
 # Bump when normalisation or guards change what they produce from the same input.
 STATE_VERSION = "2"
-MATCH_COLUMNS = (
-    "source",
-    "source_record_id",
-    "first_name",
-    "last_name",
-    "full_name",
-    "email",
-    "email_raw",
-    "phone",
-    "phone_raw",
-    "gender",
-    "birth_date",
-    "address_line",
-    "city",
-    "postcode",
-)
+# the fields normalisation reads, with the record's id
+MATCH_COLUMNS = ("source", "source_record_id", *INPUTS)
 FEATURES_SCHEMA = pl.Schema(
     {
         "source": pl.String(),

@@ -110,13 +110,17 @@ def golden_records(
     recs = _prepare(records, identity_map, source_priority)
     cols = [c for c in CUSTOMERS.polars_schema() if c != "customer_key"]
     # most customers have one record: their golden record is that record, no grouping needed
-    alone = pl.len().over("_g") == 1
-    golden = pl.concat(
-        [
-            _single(recs.filter(alone), chosen, cols),
-            _grouped(recs.filter(~alone), chosen, cols),
-        ]
-    )
+    g = recs["_g"].to_numpy()
+    alone = pl.Series(np.bincount(g)[g] == 1) if len(g) else pl.Series([], dtype=pl.Boolean)
+    if alone.all():  # (no filtered copy of millions of records when none needs grouping)
+        golden = _single(recs, chosen, cols)
+    else:
+        golden = pl.concat(
+            [
+                _single(recs.filter(alone), chosen, cols),
+                _grouped(recs.filter(~alone), chosen, cols),
+            ]
+        )
     return golden.sort("customer_key")
 
 
@@ -134,7 +138,11 @@ def _prepare(
         )
         .select("rid", "_ref_key")
     )
-    return records.join(referrer, on="rid", how="left", maintain_order="left").with_columns(
+    if referrer.height:
+        records = records.join(referrer, on="rid", how="left", maintain_order="left")
+    else:  # (no referrers: skip copying every record through a join)
+        records = records.with_columns(_ref_key=pl.lit(None, pl.String))
+    return records.with_columns(
         referred_by=pl.coalesce("_ref_key", "referred_by"),
         _prio=pl.col("source").replace_strict(prio, default=len(prio), return_dtype=pl.Int32),
         _origin=pl.col("origin_table").replace_strict(_ORIGIN, default=9, return_dtype=pl.Int8),
@@ -278,7 +286,10 @@ def customers_table(
         cluster_dirty[labels[rid_of[referring["_row"].to_numpy()]]] = True
         redo = cluster_dirty[labels]
     rows = np.flatnonzero(redo)
-    recs = rec[feat["_rec"].to_numpy()[rows]].with_columns(
+    at = feat["_rec"].to_numpy()[rows]
+    # (a first run's records are already in rid order: no gathered copy of them)
+    same = len(at) == rec.height and bool((at == np.arange(len(at))).all())
+    recs = (rec if same else rec[at]).with_columns(
         customer_key=identity_map["customer_key"].gather(rows),
         _g=pl.Series(labels[rows]),
         rid=pl.Series(rows),

@@ -344,14 +344,16 @@ def phone_e164(expr: pl.Expr, region: str | None) -> pl.Expr:
 
     def batch(s: pl.Series) -> pl.Series:
         distinct = s.drop_nulls().unique().to_list()
+        # set and map loops run in C: this holds the GIL, once per value of every batch
         with lock:
-            new = [v for v in distinct if v not in cache]
+            new = set(distinct).difference(cache)
             if new:
-                table = _e164_table(pl.Series(new, dtype=pl.String), region)
+                table = _e164_table(pl.Series(list(new), dtype=pl.String), region)
                 cache.update(zip(table["raw"].to_list(), table["e164"].to_list(), strict=True))
+            parsed = list(map(cache.__getitem__, distinct))
         return s.replace_strict(
             pl.Series(distinct, dtype=pl.String),
-            pl.Series([cache[v] for v in distinct], dtype=pl.String),
+            pl.Series(parsed, dtype=pl.String),
             default=None,
             return_dtype=pl.String,
         )

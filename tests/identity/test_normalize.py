@@ -282,3 +282,26 @@ def test_simplified_in_one_call_equals_one_call_per_value() -> None:
     assert nz._simplify_all(values) == ["张伟", "欧阳娜娜", "台北市", "Zhang", "后面", "乾隆"]
     with_break = [*values, "發財\n樹"]  # a line break inside a value: one call per value
     assert nz._simplify_all(with_break) == [nz._simplify(v) for v in with_break]
+
+
+def test_records_with_only_an_id_get_the_features_normalising_them_would_give() -> None:
+    from crmkit.identity.features import _normalised
+
+    rows = [
+        {"id": "9", "full_name": "张伟", "email": "ZW@qq.com"},
+        {"id": "3"},  # an order system's member id and nothing else
+        {"id": "5", "phone": "+8613800138000"},
+        {"id": "1"},
+    ]
+    recs = records(rows)
+    s = identity_settings({})
+    feat = prepare(recs, s)
+    # rid order is (source, id) order, whatever order the records came in
+    assert feat["source_record_id"].to_list() == ["1", "3", "5", "9"]
+    # the reference: every record through the full normalisation
+    full = _normalised(recs.sort("source", "source_record_id").with_row_index("rid"), s, ())
+    assert feat.equals(full.with_columns(pl.col("rid").cast(pl.Int64)))
+    only_id = feat.filter(pl.col("source_record_id").is_in(["1", "3"]))
+    features = only_id.drop("rid", "source", "source_record_id")
+    assert features.null_count().row(0) == (2,) * features.width
+    assert prepare(records([{"id": "1"}, {"id": "2"}]), s)["email_key"].to_list() == [None, None]

@@ -61,6 +61,11 @@ def test_one_record_per_distinct_reference() -> None:
     li = recs.filter(pl.col("source_record_id") == "2")
     assert li["full_name"].to_list() == ["李娜"]
     assert li["last_seen_at"].to_list() == [dt.datetime(2025, 1, 5, tzinfo=UTC)]
+    # fact counts: customer 2 has one order (X1); customer 1 is named by no fact's id
+    by_id = dict(
+        recs.filter(pl.col("source") == "crm").select("source_record_id", "fact_count").rows()
+    )
+    assert by_id == {"1": 0, "2": 1}
     zw = recs.filter((pl.col("source") == "shop") & (pl.col("full_name") == "Zhang Wei"))
     assert zw["fact_count"].to_list() == [2]
     assert zw["first_seen_at"].to_list() == [dt.datetime(2025, 1, 1, tzinfo=UTC)]

@@ -20,6 +20,10 @@ def test_report_counts_add_up() -> None:
     sizes = rep["clusters_by_size"]
     assert (sizes["size"] * sizes["customers"]).sum() == rep["records_in"]
     assert sizes["customers"].sum() == rep["customers_out"]
+    # the same histogram counted from the identity map's keys
+    per_key = res.identity_map.group_by("customer_key").agg(size=pl.len())
+    expected = per_key.group_by("size").agg(customers=pl.len()).sort("size")
+    assert sizes.rows() == expected.rows()
     assert sum(rep["records_by_source"].values()) == rep["records_in"]
     assert rep["links_by_rule"]["email"] >= 2
     assert rep["guarded_values"]["value"].to_list() == ["test@test.com"]
