@@ -16,7 +16,6 @@ from functools import cache
 import numpy as np
 import polars as pl
 from rapidfuzz import fuzz
-from scipy.optimize import linear_sum_assignment
 
 from crmkit.schema import CUSTOMER_REF, SOURCE_TABLES
 from crmkit.sources.synonyms import SYNONYMS, header_key, normalize_header
@@ -182,6 +181,9 @@ def automap(
     assigned: dict[str, str] = {}
     got: dict[str, float] = {}
     if usable:
+        # (imported here: scipy.optimize takes ~0.6 s to import, and most commands never map)
+        from scipy.optimize import linear_sum_assignment
+
         rows, cols_idx = linear_sum_assignment(-weight)
         for i, j in zip(rows, cols_idx, strict=True):
             if weight[i, j] > 0:
