@@ -7,6 +7,9 @@
 The data (orders, ~1.5 lines per order, customers, surveys) is generated once into a cached
 workspace under --dir; each method then runs in a fresh child process limited to --threads
 threads (POLARS_MAX_THREADS, OMP/OpenBLAS threads), which reports its own time and peak RSS.
+The workspace carries the integer keys ingest writes (`customer_no`, `order_no`; folder suffix
+`-intkeys`); `--keys strings` uses one without them, as an older ingest left it, so the
+segment code takes its string-keyed fallback.
 Targets: RFM with profiles < 5 s and < 3 GB; k-means with silhouette < 60 s (2 cores).
 CPU seconds (user + sys, all threads) are printed next to wall time: on a shared, overloaded
 machine wall time mostly measures waiting for a core; CPU / threads is the unloaded wall time.
@@ -26,8 +29,13 @@ import time
 from pathlib import Path
 
 
-def generate(ws: Path, n_customers: int, n_orders: int, seed: int) -> None:
-    """Write a synthetic workspace: every customer orders at least once, heavy-tailed beyond."""
+def generate(ws: Path, n_customers: int, n_orders: int, seed: int, int_keys: bool = True) -> None:
+    """Write a synthetic workspace: every customer orders at least once, heavy-tailed beyond.
+
+    With `int_keys`, the tables carry the numbers ingest writes: `customers.customer_no` (row
+    number; the keys are sorted), `orders.customer_no`, `orders.order_no` (row number) and
+    `order_lines.order_no` (their order's).
+    """
     import numpy as np
     import polars as pl
 
@@ -39,6 +47,8 @@ def generate(ws: Path, n_customers: int, n_orders: int, seed: int) -> None:
     extra = rng.choice(n_customers, n_orders - n_customers, p=weights / weights.sum())
     cust_idx = np.concatenate([np.arange(n_customers), extra])
     start = dt.datetime(2023, 1, 1, tzinfo=dt.UTC)
+    # the data is drawn exactly as before the integer keys existed, so both variants hold the
+    # same orders; the keys are added at the end
     span_us = int(3 * 365 * 86400 * 1e6)
     keys = pl.Series("k", cust_idx).cast(pl.String).str.zfill(8)
     orders = pl.DataFrame(
@@ -94,6 +104,15 @@ def generate(ws: Path, n_customers: int, n_orders: int, seed: int) -> None:
             "csat": rng.integers(1, 6, n_s).astype(float),
         }
     )
+    if int_keys:
+        customers = customers.with_columns(
+            pl.int_range(pl.len(), dtype=pl.Int64).alias("customer_no")
+        )
+        orders = orders.with_columns(
+            pl.int_range(pl.len(), dtype=pl.Int64).alias("order_no"),
+            pl.Series("customer_no", cust_idx, dtype=pl.Int64),
+        )
+        lines = lines.with_columns(pl.Series("order_no", idx, dtype=pl.Int64))
     ws.mkdir(parents=True, exist_ok=True)
     (ws / "crmkit.yaml").write_text("timezone: UTC\n", encoding="utf-8")
     wh = Warehouse(ws)
@@ -179,15 +198,23 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=20261123)
     ap.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "crmkit-bench")
     ap.add_argument("--stages", action="store_true", help="print wall and CPU per stage")
+    ap.add_argument(
+        "--keys",
+        choices=("int", "strings"),
+        default="int",
+        help="strings: a workspace without the integer keys (the segment code's fallback)",
+    )
     ap.add_argument("--child", nargs=2, metavar=("WS", "METHOD"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         run_child(Path(args.child[0]), args.child[1], args.stages)
         return
     ws = args.dir / f"seg-{args.customers}-{args.orders}-{args.seed}"
+    if args.keys == "int":
+        ws = ws.with_name(ws.name + "-intkeys")
     if not (ws / "warehouse" / "orders.parquet").exists():
         t0 = time.perf_counter()
-        generate(ws, args.customers, args.orders, args.seed)
+        generate(ws, args.customers, args.orders, args.seed, int_keys=args.keys == "int")
         print(f"generated {ws} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     env = dict(os.environ)
     for var in ("POLARS_MAX_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -207,7 +234,8 @@ def main() -> None:
         print(
             f"{method:10s} {r['customers']:>10,} customers  wall {r['seconds']:7.2f} s  "
             f"CPU {r['cpu_seconds']:7.2f} s  peak RSS {r['peak_rss_mb']:,} MB  "
-            f"({args.threads} threads; load average {r['load_avg'][0]} → {r['load_avg'][1]})"
+            f"({args.threads} threads; load average {r['load_avg'][0]} → {r['load_avg'][1]}; "
+            f"{args.keys} keys)"
         )
         for note in r["notes"]:
             print(f"           note: {note}")

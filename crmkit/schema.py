@@ -56,6 +56,16 @@ _DTYPES: dict[str, pl.DataType] = {
 CUSTOMER_REF = ("customer_id", "customer_email", "customer_phone")
 LINEAGE = ("source", "source_file", "source_line")
 
+# Workspace-internal numbers (int64) that ingest stores next to the string keys, per stored
+# table: array positions for crmkit's own lookups, never mapped from an export, and liable to
+# change between ingests (docs/schema.md, "Workspace-internal numbers"). `customer_no` is the
+# customer's row in `customers` (sorted by key); `order_no` identifies (source, order_id).
+INTERNAL_NUMBERS: dict[str, tuple[str, ...]] = {
+    "orders": ("order_no", "customer_no"),
+    "order_lines": ("order_no",),
+    "customers": ("customer_no",),
+}
+
 
 @dataclass(frozen=True)
 class Column:

@@ -13,6 +13,7 @@ import polars as pl
 
 from crmkit.errors import UsageError
 from crmkit.identity.records import build_records
+from crmkit.schema import INTERNAL_NUMBERS
 
 FACT_TABLES = {
     "orders": "ordered_at",
@@ -48,6 +49,7 @@ def _need(tables: Mapping[str, pl.LazyFrame], name: str) -> pl.LazyFrame:
 
 def _golden(tables: Mapping[str, pl.LazyFrame], key: str) -> dict[str, Any]:
     row = _need(tables, "customers").filter(pl.col("customer_key") == key).collect()
+    row = row.drop(INTERNAL_NUMBERS["customers"], strict=False)  # crmkit's own row numbers
     if row.height == 0:
         raise UsageError(f"no customer {key!r}", hint="find keys with `crmkit customers list`")
     return row.to_dicts()[0]
@@ -101,7 +103,8 @@ def show_customer(tables: Mapping[str, pl.LazyFrame], key: str) -> dict[str, Any
         lf = tables[name]
         if "customer_key" not in lf.collect_schema().names():
             continue
-        out[name] = lf.filter(pl.col("customer_key") == key).sort(time_col).collect()
+        facts = lf.filter(pl.col("customer_key") == key).sort(time_col)
+        out[name] = facts.drop(INTERNAL_NUMBERS.get(name, ()), strict=False).collect()
     return out
 
 

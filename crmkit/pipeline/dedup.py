@@ -52,8 +52,9 @@ def against_stored(index: pl.DataFrame, stored: pl.DataFrame) -> tuple[pl.DataFr
     """Compare incoming rows (one per key) with the stored ones.
 
     `stored` is the stored table's key index (`__srow`, `__key`, `__content`). Returns the
-    incoming rows to keep (new or changed) and the `__srow` of stored rows they replace; an
-    incoming row identical to its stored version is dropped (a duplicate).
+    incoming rows to keep (new or changed), each with the `__srow` of the stored row it replaces
+    (null when new), and the `__srow` of the replaced stored rows; an incoming row identical to
+    its stored version is dropped (a duplicate).
     """
     known = stored.select("__srow", KEY_HASH, pl.col(CONTENT_HASH).alias("__stored"))
     joined = index.join(known, on=KEY_HASH, how="left", maintain_order="left")
@@ -61,4 +62,4 @@ def against_stored(index: pl.DataFrame, stored: pl.DataFrame) -> tuple[pl.DataFr
         pl.col("__stored").is_null() | (pl.col("__stored") != pl.col(CONTENT_HASH))
     )
     replaced = fresh.filter(pl.col("__stored").is_not_null()).select("__srow")
-    return fresh.drop("__srow", "__stored"), replaced
+    return fresh.drop("__stored"), replaced

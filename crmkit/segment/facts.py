@@ -4,6 +4,12 @@ Every segmentation starts here. A purchase is an order with a customer key and s
 `completed` or `partially_refunded` (`metrics.completed_statuses`; no status counts as
 completed); walk-in orders (null key) are ignored. Days are whole calendar days in the
 workspace time zone: an order placed on the as-of date has recency 0.
+
+A workspace ingested by this version also numbers its customers (`customer_no`, the row of the
+customer in `customers`, which is sorted by key) and orders (`order_no`). Given the customers'
+keys in number order, the facts group orders by the integer number instead of the string key
+and put the key back by array lookup: the same rows in the same order, at a fraction of the
+cost of hashing 10M strings.
 """
 
 from __future__ import annotations
@@ -54,24 +60,33 @@ def purchases(
     as_of: dt.date,
     timezone: str = "UTC",
     statuses: tuple[str, ...] = PURCHASE_STATUSES,
+    *,
+    key: str = "customer_key",
+    order: tuple[str, ...] = ("order_id", "source"),
 ) -> pl.LazyFrame:
-    """Purchases up to and including `as_of`: customer_key, order_id, source, day, net, cost.
+    """Purchases up to and including `as_of`: customer_key, order_id, source, channel, day, net,
+    cost.
 
-    An order without a status counts as completed (as in the metrics)."""
+    An order without a status counts as completed (as in the metrics). `key` and `order` name
+    the columns that identify the customer and the order: by default the strings
+    (`customer_key`; `order_id` and `source`), or the workspace's integers (`customer_no`,
+    `order_no`)."""
     cols = orders.collect_schema().names()
     cost = pl.col("cost_amount") if "cost_amount" in cols else pl.lit(None, dtype=MONEY)
-    source = pl.col("source") if "source" in cols else pl.lit(None, dtype=pl.String)
     channel = pl.col("channel") if "channel" in cols else pl.lit(None, dtype=pl.String)
+    ids = [
+        pl.col(c) if c in cols or c != "source" else pl.lit(None, dtype=pl.String).alias(c)
+        for c in order
+    ]
     return (
         orders.filter(
-            pl.col("customer_key").is_not_null()
+            pl.col(key).is_not_null()
             & (pl.col("status").is_in(list(statuses)) | pl.col("status").is_null())
             & pl.col("ordered_at").is_not_null()
         )
         .select(
-            pl.col("customer_key"),
-            pl.col("order_id"),
-            source.alias("source"),
+            pl.col(key),
+            *ids,
             channel.alias("channel"),
             (
                 pl.col("ordered_at")
@@ -94,15 +109,33 @@ def customer_facts(
     window: str | None = None,
     timezone: str = "UTC",
     statuses: tuple[str, ...] = PURCHASE_STATUSES,
+    customer_keys: pl.Series | None = None,
 ) -> pl.LazyFrame:
     """One row per purchasing customer with R, F, M in the window plus all-history facts.
 
     Columns: customer_key, recency_days, frequency, monetary (Decimal), profit (Decimal, null when
     no cost is known), first_order, last_order, tenure_days, orders_all, in_window (bool).
     A customer without a purchase in the window keeps `in_window = False` (RFM skips them).
+
+    `customer_keys`: the keys of `customers` in `customer_no` order (strictly increasing, see
+    `crmkit.pipeline.link.number_customers`); with it, orders are grouped by `customer_no`.
     """
+    key = "customer_no" if customer_keys is not None else "customer_key"
+    p = purchases(orders, as_of, timezone, statuses, key=key, order=())
+    return facts_of(p, as_of, window=window, customer_keys=customer_keys)
+
+
+def facts_of(
+    purchases: pl.LazyFrame,
+    as_of: dt.date,
+    *,
+    window: str | None = None,
+    customer_keys: pl.Series | None = None,
+) -> pl.LazyFrame:
+    """`customer_facts` from `purchases` (keyed by customer_key, or by customer_no when
+    `customer_keys` gives the key of each number)."""
     start = window_start(as_of, window)
-    p = purchases(orders, as_of, timezone, statuses)
+    key = "customer_no" if customer_keys is not None else "customer_key"
     in_window: list[pl.Expr] = []
     if start is not None:
         inside = pl.col("day") >= start
@@ -111,7 +144,7 @@ def customer_facts(
             inside.sum().cast(pl.Int64).alias("frequency"),
             pl.col("net").filter(inside).sum().alias("monetary"),
         ]
-    facts = p.group_by("customer_key").agg(
+    facts = purchases.group_by(key).agg(
         *in_window,
         pl.col("day").min().alias("first_order"),
         pl.col("day").max().alias("last_order_all"),
@@ -126,6 +159,13 @@ def customer_facts(
             pl.col("orders_all").alias("frequency"),
             pl.col("revenue_all").alias("monetary"),
         )
+    if customer_keys is not None:
+        # numbers follow the keys' order, so sorted by number is sorted by key
+        facts = facts.sort("customer_no").with_columns(
+            pl.lit(customer_keys).gather(pl.col("customer_no")).set_sorted().alias("customer_key")
+        )
+    else:
+        facts = facts.sort("customer_key")
     return facts.select(
         "customer_key",
         (pl.lit(as_of) - pl.col("last_order_all")).dt.total_days().alias("recency_days"),
@@ -138,7 +178,7 @@ def customer_facts(
         "orders_all",
         "revenue_all",
         pl.col("last_order").is_not_null().alias("in_window"),
-    ).sort("customer_key")
+    )
 
 
 def inter_purchase_days(

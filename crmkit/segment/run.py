@@ -8,12 +8,15 @@ optionally compares with the previous as-of date and exports the members.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from crmkit.errors import DataError, UsageError
+from crmkit.schema import INTERNAL_NUMBERS
 from crmkit.segment import facts as F
 from crmkit.segment.clusters import ClusterOptions, cluster_segments
 from crmkit.segment.history import (
@@ -64,6 +67,16 @@ SCORE_COLUMNS = [
 ]
 
 
+@dataclass(frozen=True)
+class Numbers:
+    """The workspace's integer keys, checked usable: `customer_keys` holds the key of each
+    `customer_no` (the customers' keys, strictly increasing); `orders` says whether `order_no`
+    is on every order and on the order lines too."""
+
+    customer_keys: pl.Series
+    orders: bool
+
+
 class Inputs:
     """The workspace tables a run needs, read lazily and collected once where needed."""
 
@@ -72,24 +85,90 @@ class Inputs:
         self.orders = ws.table("orders")
         metrics = ws.config.section("metrics")
         self.statuses = tuple(metrics.get("completed_statuses") or F.PURCHASE_STATUSES)
+        self._customers: pl.DataFrame | None = None
+        self._purchases: pl.DataFrame | None = None
 
     def facts(self, window: str | None = None) -> pl.DataFrame:
-        df = F.customer_facts(
-            self.orders, self.as_of, window=window, timezone=self.tz, statuses=self.statuses
-        ).collect()
-        return df.with_columns(
+        nums = self.numbers
+        if nums is None:
+            lf = F.customer_facts(
+                self.orders, self.as_of, window=window, timezone=self.tz, statuses=self.statuses
+            )
+        else:
+            p = self.purchases().lazy()
+            lf = F.facts_of(p, self.as_of, window=window, customer_keys=nums.customer_keys)
+        return lf.collect().with_columns(
             pl.when(pl.col("frequency") > 0)
             .then((pl.col("monetary").cast(pl.Float64) / pl.col("frequency")).round(2))
             .alias("aov")
         )
 
     def customers(self) -> pl.DataFrame | None:
-        if not self.ws.has_table("customers"):
-            return None
-        return self.ws.table("customers").collect()
+        if self._customers is None and self.ws.has_table("customers"):
+            self._customers = self.ws.table("customers").collect()
+        return self._customers
 
-    def purchases(self) -> pl.LazyFrame:
-        return F.purchases(self.orders, self.as_of, self.tz, self.statuses)
+    @cached_property
+    def numbers(self) -> Numbers | None:
+        """The integer keys ingest writes (`customers.customer_no`, `orders.customer_no`,
+        `orders.order_no`, `order_lines.order_no`), if this workspace has them complete.
+
+        A workspace ingested before they existed, or tables written by another tool, may lack
+        them or hold nulls: then the facts and profiles are keyed by strings, as before. The
+        orders' numbers are checked on the purchases themselves, which are read here, once.
+        """
+        cols = self.orders.collect_schema().names()
+        customers = self.customers()
+        if "customer_no" not in cols or customers is None or "customer_no" not in customers:
+            return None
+        keys, n = customers["customer_key"], customers.height
+        dense = customers["customer_no"].equals(pl.int_range(n, eager=True, dtype=pl.Int64))
+        increasing = n < 2 or bool((keys.slice(1) > keys.slice(0, n - 1)).all())
+        if keys.null_count() or not dense or not increasing:
+            return None
+        lines = self.lines()
+        by_order_no = "order_no" in cols and (
+            lines is None or "order_no" in lines.collect_schema().names()
+        )
+        p = self._numbered_purchases(n, by_order_no)
+        if p is not None and by_order_no:
+            order_no = p["order_no"]
+            if order_no.null_count() or (order_no.min() or 0) < 0:
+                # an order without a number: lines find their order by source and order_id
+                by_order_no = False
+                p = self._numbered_purchases(n, by_order_no)
+        if p is None:
+            return None
+        self._purchases = p
+        return Numbers(keys, by_order_no)
+
+    def _numbered_purchases(self, n: int, by_order_no: bool) -> pl.DataFrame | None:
+        """The purchases keyed by `customer_no` (and `order_no`, or order_id and source), or
+        None when the numbers do not stand for the keys: a purchase whose customer has a key
+        but no number, or a number that is not a row of `customers` (n rows)."""
+        order = ("order_no",) if by_order_no else ("order_id", "source")
+        # walk-in orders have no key and no number; they are told apart from an order whose
+        # key lacks its number (an older table) below, only when there are any
+        orders = self.orders.with_columns(pl.col("customer_no").fill_null(-1))
+        p = F.purchases(
+            orders, self.as_of, self.tz, self.statuses, key="customer_no", order=order
+        ).collect(engine="streaming")
+        lo, hi = p["customer_no"].min(), p["customer_no"].max()
+        if lo is not None and (lo < -1 or hi >= n):
+            return None
+        if lo == -1:
+            unnumbered = pl.col("customer_no").is_null() & pl.col("customer_key").is_not_null()
+            if self.orders.filter(unnumbered).select(pl.len()).collect().item():
+                return None
+            p = p.filter(pl.col("customer_no") >= 0)
+        return p
+
+    def purchases(self) -> pl.LazyFrame | pl.DataFrame:
+        """Purchases for the facts and the profile: a plan keyed by strings, or (with the
+        integer keys) a frame keyed by numbers, read from `orders` once for both."""
+        if self.numbers is None or self._purchases is None:
+            return F.purchases(self.orders, self.as_of, self.tz, self.statuses)
+        return self._purchases
 
     def lines(self) -> pl.LazyFrame | None:
         return self.ws.table("order_lines") if self.ws.has_table("order_lines") else None
@@ -148,7 +227,12 @@ def _feature_frame(
     if extras is not None:
         df = df.join(extras, on="customer_key", how="left")
     if customers is not None:
-        numeric = [c for c, t in customers.schema.items() if t.is_numeric() and c not in df.columns]
+        internal = set(INTERNAL_NUMBERS["customers"])  # a row number, not a feature
+        numeric = [
+            c
+            for c, t in customers.schema.items()
+            if t.is_numeric() and c not in df.columns and c not in internal
+        ]
         if numeric:
             df = df.join(customers.select("customer_key", *numeric), on="customer_key", how="left")
     return df
@@ -408,6 +492,7 @@ def segment_workspace(
             purchases=inputs.purchases(),
             lines=inputs.lines(),
             surveys=inputs.surveys(),
+            customer_keys=inputs.numbers.customer_keys if inputs.numbers else None,
         )
     else:
         table = members.group_by("segment").agg(pl.len().alias("customers"))

@@ -1,4 +1,5 @@
-"""`attach_keys`: the hashed join gives what a left join on the reference columns gives."""
+"""`attach_keys` / `lookup`: the hashed join gives what a left join on the reference columns gives;
+`number_customers` numbers the golden records in key order."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from crmkit.pipeline.link import attach_keys
+from crmkit.pipeline.link import attach_keys, lookup, number_customers
 
 ON = ["source", "customer_id", "customer_email"]
 FACT = pl.DataFrame(
@@ -79,3 +80,49 @@ def test_keys_match_an_eager_join_on_many_references() -> None:
     expected = fact.join(mapping, on=ON, how="left", nulls_equal=True, maintain_order="left")
     assert_frame_equal(out, expected)
     assert 0 < out["customer_key"].null_count() < out.height
+
+
+def test_the_customer_number_comes_with_the_key_in_the_same_lookup() -> None:
+    mapping = pl.DataFrame(
+        {
+            "source": ["pos", "shop", "pos"],
+            "customer_id": ["c1", "c1", "c2"],
+            "customer_email": [None, None, None],
+            "customer_key": ["K1", "K2", "K1"],  # two references of one customer
+            "customer_no": [0, 1, 0],
+        },
+        schema_overrides={"customer_email": pl.String},
+    )
+    out = attach_keys(FACT.lazy(), mapping, ON).collect(engine="streaming")
+    assert out.columns == [*FACT.columns, "customer_key", "customer_no"]
+    # o1 pos/c1, o2 shop/c1, o3 pos/c2; the rest have no reference in the mapping
+    assert out["customer_key"].to_list() == ["K1", "K2", "K1", None, None, None, None]
+    assert out["customer_no"].to_list() == [0, 1, 0, None, None, None, None]
+
+
+def test_lookup_takes_a_plan_and_only_the_values_asked_for() -> None:
+    orders = pl.LazyFrame(
+        {
+            "source": ["shop", "shop", "pos"],
+            "order_id": ["A1", "A2", "A1"],
+            "order_no": [7, 8, 9],
+            "status": ["completed"] * 3,
+        }
+    )
+    lines = pl.LazyFrame(
+        {"source": ["pos", "shop", "shop", "shop"], "order_id": ["A1", "A2", "A9", "A1"]}
+    )
+    out = lookup(lines, orders, ["source", "order_id"], ["order_no"]).collect()
+    assert out.columns == ["source", "order_id", "order_no"]
+    assert out["order_no"].to_list() == [9, 8, None, 7]
+    empty = lookup(lines, orders.head(0), ["source", "order_id"], ["order_no"]).collect()
+    assert empty["order_no"].dtype == pl.Int64 and empty["order_no"].null_count() == 4
+
+
+def test_customers_are_numbered_in_key_order() -> None:
+    golden = pl.DataFrame({"customer_key": ["C3", "C1", "C2"], "city": ["x", "y", "z"]})
+    out = number_customers(golden)
+    assert out.rows() == [("C1", "y", 0), ("C2", "z", 1), ("C3", "x", 2)]
+    # numbered again from scratch when the table already had numbers
+    again = number_customers(out.filter(pl.col("customer_key") != "C1"))
+    assert again["customer_no"].to_list() == [0, 1]
