@@ -30,6 +30,9 @@ def _new_key(record: str, salt: str = "") -> str:
     return "C" + hashlib.sha256((record + salt).encode("utf-8")).hexdigest()[:15].upper()
 
 
+_CHUNK = 250_000  # records hashed per Python list
+
+
 def _new_keys(records: pl.Series, salt: str = "") -> pl.Series:
     """`_new_key` of each record (a first run computes one per customer: millions).
 
@@ -43,9 +46,6 @@ def _new_keys(records: pl.Series, salt: str = "") -> pl.Series:
     ]
     digest = pl.concat(hexes) if hexes else pl.Series(dtype=pl.String)
     return ("C" + digest.str.slice(0, 15).str.to_uppercase()).rename("key")
-
-
-_CHUNK = 250_000
 
 
 def touched(labels: np.ndarray, previous: np.ndarray) -> np.ndarray:

@@ -131,3 +131,24 @@ def test_assign_keys_on_the_touched_records_only_gives_the_same_keys() -> None:
     )
     assert keys.to_list() == all_keys.gather(sub).to_list()
     assert_frame_equal(changes, all_changes)
+
+
+def test_a_new_customer_key_is_the_sha256_of_its_smallest_record(monkeypatch) -> None:
+    import hashlib
+
+    from crmkit.identity import incremental
+
+    monkeypatch.setattr(incremental, "_CHUNK", 2)  # several chunks for five records
+    ids = ["a", "b", "c", "d", "e"]
+    feat = pl.DataFrame({"rid": range(5), "source": ["shop"] * 5, "source_record_id": ids})
+    labels = np.array([0, 0, 2, 3, 4])  # a and b are one customer
+    prev = pl.Series([None] * 5, dtype=pl.String)
+    keys, changes = incremental.assign_keys(feat, labels, prev, "r1")
+
+    def key(record: str) -> str:
+        return "C" + hashlib.sha256(record.encode()).hexdigest()[:15].upper()
+
+    expected = [key("shop:a"), key("shop:a"), key("shop:c"), key("shop:d"), key("shop:e")]
+    assert keys.to_list() == expected
+    assert sorted(changes["customer_key"].to_list()) == sorted(set(expected))
+    assert set(changes["change"].to_list()) == {"new"}
