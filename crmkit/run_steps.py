@@ -67,12 +67,24 @@ def step_metrics(ctx: RunContext, res: StepResult) -> None:
 
 def step_segment(ctx: RunContext, res: StepResult) -> None:
     """Segment the customers with each configured method and record the memberships."""
+    from crmkit.errors import DataError
     from crmkit.segment import segment_workspace
+    from crmkit.segment.run import Inputs
 
     methods = ctx.settings.get("segments") or DEFAULT_SEGMENTS
+    as_of = ctx.as_of or ctx.ws.last_date()
+    if as_of is None:
+        raise DataError("there are no orders to segment", hint="run `crmkit ingest` first")
+    inputs = Inputs(ctx.ws, as_of, ctx.ws.config.timezone)  # read once, for every method
     for method in methods:
         result = segment_workspace(
-            ctx.ws, method, as_of=ctx.as_of, record=True, run_id=ctx.run_id, profiles=False
+            ctx.ws,
+            method,
+            as_of=as_of,
+            record=True,
+            run_id=ctx.run_id,
+            profiles=False,
+            inputs=inputs,
         )
         res.rows[f"{method} customers"] = result.members.height
         ctx.results.setdefault("segment", {})[method] = result
@@ -109,7 +121,8 @@ def step_report(ctx: RunContext, res: StepResult) -> None:
     period = ctx.settings.get("report_period") or _periods(ctx)[0]
     lang = ctx.settings.get("lang", "en")
     formats = ctx.settings.get("reports") or DEFAULT_REPORTS
-    data = build_report(ctx.ws, period=period, as_of=ctx.as_of, lang=lang)
+    metrics = ctx.results.get("metrics", {}).get(period)  # reused when it is the report's
+    data = build_report(ctx.ws, period=period, as_of=ctx.as_of, lang=lang, metrics=metrics)
     for fmt in formats:
         path = write_report(data, _out_dir(ctx) / f"report-{period}.{fmt}")
         res.outputs.append(file_output(path, f"report:{fmt}"))

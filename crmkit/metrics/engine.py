@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -45,6 +45,13 @@ class MetricsResult:
     by: list[str]
     settings: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+
+    def in_language(self, lang: str) -> MetricsResult:
+        """The same result with the metric names (`name`) in `lang` (en or zh)."""
+        load()
+        names = {m: REGISTRY[m].display(lang) for m in self.frame["metric"].unique()}
+        frame = self.frame.with_columns(pl.col("metric").replace_strict(names).alias("name"))
+        return replace(self, frame=frame)
 
     @property
     def targets_missed(self) -> pl.DataFrame:

@@ -19,6 +19,8 @@ from crmkit.report.i18n import LANGS, t
 from crmkit.report.settings import report_settings
 
 if TYPE_CHECKING:
+    from crmkit.metrics.engine import MetricsResult
+    from crmkit.periods import Period
     from crmkit.workspace import Workspace
 
 DEFAULT_PERIOD = "last-90d"
@@ -47,8 +49,13 @@ def build_report(
     as_of: dt.date | None = None,
     lang: str = "en",
     include_pii: bool = False,
+    metrics: MetricsResult | None = None,
 ) -> ReportData:
-    """Every section's data for `period` (default last-90d) as of `as_of` (default: last date)."""
+    """Every section's data for `period` (default last-90d) as of `as_of` (default: last date).
+
+    `metrics`: the metrics of this period, compare mode and as-of date, already computed (as
+    `crmkit run` has them from its metrics step); computed here when not given or not those.
+    """
     if lang not in LANGS:
         raise UsageError(f"unknown language {lang!r}", hint="use en or zh")
     if compare not in (None, "previous", "yoy"):
@@ -80,7 +87,10 @@ def build_report(
     try:
         from crmkit.metrics import workspace_result
 
-        ctx.metrics = workspace_result(ws, p, compare=compare, as_of=day, lang=lang)
+        if _matches(metrics, p, compare, day):
+            ctx.metrics = metrics.in_language(lang)
+        else:
+            ctx.metrics = workspace_result(ws, p, compare=compare, as_of=day, lang=lang)
     except ImportError:
         ctx.metrics_error = t(lang, "r_module", module="crmkit.metrics")
     except CrmkitError as exc:
@@ -113,6 +123,23 @@ def build_report(
         as_of=day,
         sections=secs,
         **base,
+    )
+
+
+def _matches(
+    metrics: MetricsResult | None, period: Period, compare: str | None, as_of: dt.date
+) -> bool:
+    """Whether a precomputed result is the report's: same period, comparison and as-of date,
+    every metric, no breakdown."""
+    from crmkit.metrics.engine import select_metrics
+
+    return (
+        metrics is not None
+        and metrics.period == period
+        and metrics.compare_mode == compare
+        and metrics.as_of == as_of
+        and not metrics.by
+        and metrics.frame["metric"].n_unique() == len(select_metrics(None))
     )
 
 

@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
 
+import numpy as np
 import polars as pl
 
 from crmkit.errors import UsageError
 from crmkit.schema import MONEY
 
 PURCHASE_STATUSES = ("completed", "partially_refunded")
+_ONE_CENT = pl.Series([Decimal("0.01")], dtype=pl.Decimal(38, 2))
 
 _WINDOW = re.compile(r"^\s*(\d+)\s*(d|w|m|mo|y)\s*$", re.IGNORECASE)
 
@@ -126,33 +129,25 @@ def customer_facts(
 
 
 def facts_of(
-    purchases: pl.LazyFrame,
+    purchases: pl.LazyFrame | pl.DataFrame,
     as_of: dt.date,
     *,
     window: str | None = None,
     customer_keys: pl.Series | None = None,
 ) -> pl.LazyFrame:
     """`customer_facts` from `purchases` (keyed by customer_key, or by customer_no when
-    `customer_keys` gives the key of each number)."""
+    `customer_keys` gives the key of each number).
+
+    Collected purchases keyed by number are aggregated with numpy (`_numbered_facts`): one
+    indexed pass per fact over dense integers, several times cheaper than a hash group-by.
+    """
     start = window_start(as_of, window)
-    key = "customer_no" if customer_keys is not None else "customer_key"
-    in_window: list[pl.Expr] = []
-    if start is not None:
-        inside = pl.col("day") >= start
-        in_window = [
-            pl.col("day").filter(inside).max().alias("last_order"),
-            inside.sum().cast(pl.Int64).alias("frequency"),
-            pl.col("net").filter(inside).sum().alias("monetary"),
-        ]
-    facts = purchases.group_by(key).agg(
-        *in_window,
-        pl.col("day").min().alias("first_order"),
-        pl.col("day").max().alias("last_order_all"),
-        pl.len().cast(pl.Int64).alias("orders_all"),
-        pl.col("net").sum().alias("revenue_all"),
-        (pl.col("net") - pl.col("cost")).sum().alias("profit_all"),
-        (pl.col("cost").null_count() == pl.len()).alias("_no_cost"),
-    )
+    facts: pl.LazyFrame | None = None
+    if customer_keys is not None and isinstance(purchases, pl.DataFrame):
+        numbered = _numbered_facts(purchases, start, customer_keys.len())
+        facts = None if numbered is None else numbered.lazy()
+    if facts is None:
+        facts = _grouped_facts(purchases.lazy(), start, customer_keys is not None)
     if start is None:  # all history: the window facts are the all-history ones (aggregated once)
         facts = facts.with_columns(
             pl.col("last_order_all").alias("last_order"),
@@ -181,6 +176,85 @@ def facts_of(
     )
 
 
+def _grouped_facts(purchases: pl.LazyFrame, start: dt.date | None, numbered: bool) -> pl.LazyFrame:
+    """The per-customer aggregates as one polars group-by (any key)."""
+    in_window: list[pl.Expr] = []
+    if start is not None:
+        inside = pl.col("day") >= start
+        in_window = [
+            pl.col("day").filter(inside).max().alias("last_order"),
+            inside.sum().cast(pl.Int64).alias("frequency"),
+            pl.col("net").filter(inside).sum().alias("monetary"),
+        ]
+    return purchases.group_by("customer_no" if numbered else "customer_key").agg(
+        *in_window,
+        pl.col("day").min().alias("first_order"),
+        pl.col("day").max().alias("last_order_all"),
+        pl.len().cast(pl.Int64).alias("orders_all"),
+        pl.col("net").sum().alias("revenue_all"),
+        (pl.col("net") - pl.col("cost")).sum().alias("profit_all"),
+        (pl.col("cost").null_count() == pl.len()).alias("_no_cost"),
+    )
+
+
+def _numbered_facts(p: pl.DataFrame, start: dt.date | None, n: int) -> pl.DataFrame | None:
+    """`_grouped_facts` of purchases keyed by `customer_no` in 0..n-1, computed with numpy.
+
+    Money is summed exactly, as integer cents (`np.add.at` on int64); None (use the group-by)
+    when the amounts are too large for int64 sums. Rows come out sorted by customer_no, one per
+    customer with a purchase, with the group-by's columns and types.
+    """
+    no = p["customer_no"].to_numpy()
+    day = p["day"].to_physical().to_numpy()
+    has_cost = p["cost"].is_not_null().to_numpy()
+    net, cost = _cents(p["net"]), _cents(p["cost"].fill_null(0))
+    if max(np.abs(net).sum(dtype=np.float64), np.abs(cost).sum(dtype=np.float64)) >= 2.0**62:
+        return None
+
+    def total(values: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        out = np.zeros(n, np.int64)
+        np.add.at(out, no if rows is None else no[rows], values if rows is None else values[rows])
+        return out
+
+    def extreme(ufunc: np.ufunc, fill: int, rows: np.ndarray | None = None) -> np.ndarray:
+        out = np.full(n, fill, day.dtype)
+        ufunc.at(out, no if rows is None else no[rows], day if rows is None else day[rows])
+        return out
+
+    big, small = np.iinfo(day.dtype).max, np.iinfo(day.dtype).min
+    orders = np.bincount(no, minlength=n)
+    at = np.flatnonzero(orders)  # the customers with a purchase, in number order
+    cols: dict[str, pl.Series] = {"customer_no": pl.Series(at, dtype=pl.Int64)}
+    if start is not None:
+        inside = day >= (start - dt.date(1970, 1, 1)).days
+        frequency = np.bincount(no[inside], minlength=n)[at]
+        last = extreme(np.maximum, small, inside)[at]
+        cols["last_order"] = _days(last).set(pl.Series(frequency == 0), None)
+        cols["frequency"] = pl.Series(frequency, dtype=pl.Int64)
+        cols["monetary"] = _money(total(net, inside)[at])
+    cols["first_order"] = _days(extreme(np.minimum, big)[at])
+    cols["last_order_all"] = _days(extreme(np.maximum, small)[at])
+    cols["orders_all"] = pl.Series(orders[at], dtype=pl.Int64)
+    cols["revenue_all"] = _money(total(net)[at])
+    cols["profit_all"] = _money(total(net - cost, has_cost)[at])
+    cols["_no_cost"] = pl.Series(np.bincount(no[has_cost], minlength=n)[at] == 0)
+    return pl.DataFrame(cols).with_columns(pl.col("customer_no").set_sorted())
+
+
+def _cents(money: pl.Series) -> np.ndarray:
+    """Non-null amounts with two decimals as int64 cents (exact)."""
+    return money.cast(MONEY).to_physical().cast(pl.Int64).to_numpy()
+
+
+def _money(cents: np.ndarray) -> pl.Series:
+    """Int64 cents back to Decimal(38, 2), the type of a polars sum of amounts (exact)."""
+    return pl.Series(cents).cast(pl.Decimal(38, 0)) * _ONE_CENT
+
+
+def _days(days: np.ndarray) -> pl.Series:
+    return pl.Series(days.astype(np.int32)).cast(pl.Date)
+
+
 def inter_purchase_days(
     orders: pl.LazyFrame,
     as_of: dt.date,
@@ -192,20 +266,25 @@ def inter_purchase_days(
     Returns customer_key, gap_days. Sorted by (customer, day), a gap is the day difference to
     the previous row of the same customer; zero gaps (another order the same day) are dropped.
     """
-    days = purchases(orders, as_of, timezone, statuses).select("customer_key", "day")
+    return gaps_of(purchases(orders, as_of, timezone, statuses))
+
+
+def gaps_of(purchases: pl.LazyFrame, key: str = "customer_key") -> pl.LazyFrame:
+    """`inter_purchase_days` from `purchases` keyed by `key` (customer_key, or customer_no)."""
     return (
-        days.sort("customer_key", "day")
+        purchases.select(key, "day")
+        .sort(key, "day")
         .select(
-            "customer_key",
+            key,
             (pl.col("day") - pl.col("day").shift(1)).dt.total_days().alias("gap_days"),
-            (pl.col("customer_key") == pl.col("customer_key").shift(1)).alias("_same"),
+            (pl.col(key) == pl.col(key).shift(1)).alias("_same"),
         )
         .filter(pl.col("_same") & (pl.col("gap_days") > 0))
-        .select("customer_key", "gap_days")
+        .select(key, "gap_days")
     )
 
 
-def typical_gaps(gaps: pl.LazyFrame) -> pl.LazyFrame:
-    """Each repeat customer's median gap (customer_key, gap_days): one value per customer, so
-    the frequent buyers who make most of the gaps do not dominate the lifecycle windows."""
-    return gaps.group_by("customer_key").agg(pl.col("gap_days").median()).sort("customer_key")
+def typical_gaps(gaps: pl.LazyFrame, key: str = "customer_key") -> pl.LazyFrame:
+    """Each repeat customer's median gap (`key`, gap_days): one value per customer, so the
+    frequent buyers who make most of the gaps do not dominate the lifecycle windows."""
+    return gaps.group_by(key).agg(pl.col("gap_days").median()).sort(key)

@@ -87,8 +87,23 @@ class Inputs:
         self.statuses = tuple(metrics.get("completed_statuses") or F.PURCHASE_STATUSES)
         self._customers: pl.DataFrame | None = None
         self._purchases: pl.DataFrame | None = None
+        self._facts: dict[str | None, pl.DataFrame] = {}
 
     def facts(self, window: str | None = None) -> pl.DataFrame:
+        """Per-customer facts (`facts.customer_facts`, plus aov) for `window`; computed once."""
+        if window not in self._facts:
+            self._facts[window] = self._compute_facts(window)
+        return self._facts[window]
+
+    def gaps(self) -> pl.Series:
+        """Each repeat customer's typical days between purchases (`facts.typical_gaps`)."""
+        if self.numbers is None:
+            raw = F.inter_purchase_days(self.orders, self.as_of, self.tz, self.statuses)
+            return F.typical_gaps(raw).collect()["gap_days"]
+        raw = F.gaps_of(self.purchases().lazy(), key="customer_no")
+        return F.typical_gaps(raw, key="customer_no").collect()["gap_days"]
+
+    def _compute_facts(self, window: str | None) -> pl.DataFrame:
         nums = self.numbers
         if nums is None:
             lf = F.customer_facts(
@@ -291,6 +306,7 @@ def segment_workspace(
     record: bool = True,
     run_id: str | None = None,
     profiles: bool = True,
+    inputs: Inputs | None = None,
 ) -> SegmentResult:
     """Segment the workspace's customers with `method` (rfm, tiers, lifecycle, kmeans, tree).
 
@@ -299,6 +315,8 @@ def segment_workspace(
     method and as-of date); `compare="previous"` adds the movement matrix between the latest two
     recorded as-of dates; `export` writes the members (filtered by `segments`, masked with
     `mask_pii`) to CSV, XLSX or Parquet. `profiles=False` skips the profile table (members only).
+    `inputs`: the tables read by an earlier call for the same workspace and as-of date, to
+    share between methods (`Inputs(ws, as_of, timezone)`; `crmkit run` segments three ways).
     """
     if method not in METHODS:
         raise UsageError(f"unknown method {method!r}", hint=f"use one of: {', '.join(METHODS)}")
@@ -315,7 +333,8 @@ def segment_workspace(
     as_of = as_of or ws.last_date()
     if as_of is None:
         raise DataError("there are no orders to segment", hint="run `crmkit ingest` first")
-    inputs = Inputs(ws, as_of, cfg.timezone)
+    if inputs is None or inputs.ws is not ws or inputs.as_of != as_of:
+        inputs = Inputs(ws, as_of, cfg.timezone)
     seed = int(seed if seed is not None else seg_cfg.get("seed", 0))
     notes: list[str] = []
     details: dict[str, pl.DataFrame] = {}
@@ -350,10 +369,8 @@ def segment_workspace(
         facts = inputs.facts()
         windows_cfg = cfg.windows
         lc = dict(seg_cfg.get("lifecycle") or {})
-        raw_gaps = F.inter_purchase_days(inputs.orders, as_of, inputs.tz, inputs.statuses)
-        gaps = F.typical_gaps(raw_gaps).collect()["gap_days"]
         w = derive_windows(
-            gaps,
+            inputs.gaps(),
             new_window=_int(windows_cfg.get("new_window"), "windows.new_window") or 90,
             active_window=_int(windows_cfg.get("active_window"), "windows.active_window") or 365,
             at_risk_after=_int(windows_cfg.get("at_risk_after"), "windows.at_risk_after"),

@@ -101,3 +101,30 @@ def test_bad_arguments(ws_path):
         build_report(Workspace(ws_path), lang="fr")
     with pytest.raises(UsageError):
         build_report(Workspace(ws_path), compare="sideways")
+
+
+def test_metrics_computed_before_are_reused_in_the_reports_language(
+    ws_path, report_zh, monkeypatch
+):
+    """`crmkit run` hands its metrics step's result to the report: the report must show those
+    rows (names in the report's language) without computing them again; a result for another
+    period is not used."""
+    from crmkit import metrics as M
+    from crmkit.metrics import workspace_result
+
+    ws = Workspace(ws_path)
+    done = workspace_result(ws, "Q2", compare="previous")
+    other = workspace_result(ws, "Q1", compare="previous")
+
+    def refuse(*_a, **_k):
+        raise AssertionError("metrics computed again")
+
+    monkeypatch.setattr(M, "workspace_result", refuse)
+    data = build_report(ws, period="Q2", lang="zh", metrics=done)
+    got = data.section("metrics").tables[0].frame
+    want = report_zh.section("metrics").tables[0].frame
+    assert got.equals(want)  # the report computed by itself, in Chinese
+    assert "新客户数" in set(done.in_language("zh").frame["name"]) - set(done.frame["name"])
+    # another period's result is not the report's: it computes its own (here: refused)
+    sec = build_report(ws, period="Q2", metrics=other).section("metrics")
+    assert sec.status == "unavailable" and "computed again" in sec.reason

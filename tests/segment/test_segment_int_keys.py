@@ -3,6 +3,9 @@ the string keys, and a workspace without (complete) numbers falls back to the st
 
 from __future__ import annotations
 
+import datetime as dt
+import random
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -10,7 +13,9 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from crmkit import Workspace
+from crmkit.schema import MONEY
 from crmkit.segment import customer_facts, profile, purchases
+from crmkit.segment.facts import facts_of
 from crmkit.segment.run import Inputs, _feature_frame
 
 from .helpers import AS_OF, RFM_ROWS, customers, make_workspace, orders
@@ -49,6 +54,58 @@ def test_facts_by_number_equal_facts_by_key(window: str | None) -> None:
     a = by_key.row(0, named=True)
     assert a["customer_key"] == "A" and a["orders_all"] == 6 and a["revenue_all"] == 500
     assert by_key["customer_key"].to_list() == sorted(set(by_key["customer_key"]))
+
+
+@pytest.mark.parametrize("window", [None, "30d", "365d"])
+def test_numpy_facts_of_collected_purchases_equal_the_group_by(window: str | None) -> None:
+    o = numbered(orders(RFM_ROWS), KEYS)
+    keys = pl.Series("customer_key", sorted(KEYS))
+    p = purchases(o.lazy(), AS_OF, key="customer_no", order=()).collect()
+    by_numpy = facts_of(p, AS_OF, window=window, customer_keys=keys).collect()
+    by_group = facts_of(p.lazy(), AS_OF, window=window, customer_keys=keys).collect()
+    assert_frame_equal(by_numpy, by_group)
+
+
+def test_numpy_facts_match_a_plain_python_count() -> None:
+    """Random purchases with negative amounts, missing costs and customers without any cost,
+    aggregated by hand in Python (Decimal sums, dict per customer)."""
+    rng = random.Random(7)
+    as_of, start = dt.date(2025, 3, 31), dt.date(2025, 1, 1)  # window 90d: Jan 1 .. Mar 31
+    rows = []
+    for _ in range(3000):
+        no = rng.randrange(300)
+        cost = None if no < 30 or rng.random() < 0.3 else Decimal(rng.randrange(0, 9000)) / 100
+        day = as_of - dt.timedelta(days=rng.randrange(400))
+        rows.append((no, day, Decimal(rng.randrange(-2000, 50000)) / 100, cost))
+    p = pl.DataFrame(rows, schema=["customer_no", "day", "net", "cost"], orient="row")
+    p = p.with_columns(pl.col("net", "cost").cast(MONEY))
+    keys = pl.Series("customer_key", [f"K{i:04d}" for i in range(300)])
+    got = {
+        r["customer_key"]: r
+        for r in facts_of(p, as_of, window="90d", customer_keys=keys)
+        .collect()
+        .iter_rows(named=True)
+    }
+    want: dict[str, dict] = {}
+    for no, day, net, cost in rows:
+        w = want.setdefault(
+            f"K{no:04d}", {"days": [], "in": [], "net": Decimal(0), "profit": None, "m": Decimal(0)}
+        )
+        w["days"].append(day)
+        w["net"] += net
+        if cost is not None:
+            w["profit"] = (w["profit"] or Decimal(0)) + net - cost
+        if day >= start:
+            w["in"].append(day)
+            w["m"] += net
+    assert set(got) == set(want)
+    for key, w in want.items():
+        g = got[key]
+        assert g["orders_all"] == len(w["days"]) and g["revenue_all"] == w["net"]
+        assert g["first_order"] == min(w["days"]) and g["last_order"] == max(w["days"])
+        assert g["recency_days"] == (as_of - max(w["days"])).days
+        assert g["frequency"] == len(w["in"]) and g["monetary"] == w["m"]
+        assert g["in_window"] == bool(w["in"]) and g["profit"] == w["profit"]
 
 
 def _profile_inputs() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
@@ -211,3 +268,23 @@ def test_positions_find_each_key_or_null_sorted_or_not() -> None:
     ):
         assert positions(pl.Series(keys), table).to_list() == want
     assert positions(pl.Series(["B"]), pl.Series([], dtype=pl.String)).to_list() == [None]
+
+
+def test_one_inputs_shared_by_every_method_gives_what_each_gets_alone(tmp_path) -> None:
+    """`crmkit run` reads the tables once for rfm, tiers and lifecycle: each method's members
+    and profiles equal a run of that method with its own inputs (and the facts are computed
+    once per window)."""
+    from crmkit.segment import segment_workspace
+
+    ws = Workspace(_tables(tmp_path, "full"))
+    shared = Inputs(ws, AS_OF, "UTC")
+    for method in ("rfm", "tiers", "lifecycle", "rfm"):
+        alone = segment_workspace(ws, method, as_of=AS_OF, record=False)
+        both = segment_workspace(ws, method, as_of=AS_OF, record=False, inputs=shared)
+        assert_frame_equal(both.members, alone.members)
+        assert_frame_equal(both.profiles, alone.profiles)
+    assert set(shared._facts) == {None}  # all history, once (the default RFM window is all)
+    day = AS_OF - dt.timedelta(days=30)
+    other_day = segment_workspace(ws, "rfm", as_of=day, record=False, inputs=shared)
+    assert_frame_equal(other_day.members, segment_workspace(ws, "rfm", as_of=day).members)
+    assert len(shared._facts) == 1  # another as-of date does not use (or fill) the shared inputs
