@@ -52,6 +52,7 @@ DEFAULTS: dict[str, Any] = {
     "scales": {"nps": [0, 10], "csat": [1, 5], "ces": [1, 7], "ratings": [1, 5]},
     "missing_codes": [-99, -2, -3],
     "targets": {},
+    "ingest": {"processes": "auto"},
     "identity": {},
     "segment": {},
     "clv": {},

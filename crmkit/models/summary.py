@@ -61,22 +61,45 @@ def _as_date(value: dt.date | dt.datetime | str) -> dt.date:
     return dt.date.fromisoformat(str(value)[:10])
 
 
-def purchase_days(orders: pl.LazyFrame | pl.DataFrame) -> pl.LazyFrame:
-    """One row per (customer_key, day) purchase with its summed spend as Float64."""
+def purchase_days(orders: pl.LazyFrame | pl.DataFrame, key: str = "customer_key") -> pl.LazyFrame:
+    """One row per (customer_key, day) purchase with its summed spend as Float64.
+
+    `key="customer_no"` groups by the workspace's customer numbers instead (each stands for one
+    key; see `customer_key_of`), which is several times cheaper than hashing the strings: the
+    rows then carry customer_no and its customer_key."""
     lf = orders.lazy()
+    keep = [pl.col("customer_key").first()] if key != "customer_key" else []
     return (
-        lf.filter(
-            pl.col("customer_key").is_not_null() & pl.col("status").is_in(list(PURCHASE_STATUSES))
-        )
+        _purchases(lf)
         .with_columns(
-            day=pl.col("ordered_at").dt.convert_time_zone("UTC").dt.date()
-            if _is_tz_aware(lf)
-            else pl.col("ordered_at").dt.date(),
+            day=_day(lf),
             amount=pl.col("net_amount").cast(pl.Float64),
         )
-        .group_by("customer_key", "day")
-        .agg(pl.col("amount").sum())
+        .group_by(key, "day")
+        .agg(pl.col("amount").sum(), *keep)
     )
+
+
+def _purchases(lf: pl.LazyFrame) -> pl.LazyFrame:
+    return lf.filter(
+        pl.col("customer_key").is_not_null() & pl.col("status").is_in(list(PURCHASE_STATUSES))
+    )
+
+
+def _day(lf: pl.LazyFrame) -> pl.Expr:
+    """The UTC calendar day of `ordered_at`."""
+    at = pl.col("ordered_at")
+    return (at.dt.convert_time_zone("UTC") if _is_tz_aware(lf) else at).dt.date()
+
+
+def customer_key_of(orders: pl.LazyFrame | pl.DataFrame) -> str:
+    """`customer_no` when every order with a customer_key also has the number the link step
+    gives it (one per key), else `customer_key` (orders from before the numbers, or elsewhere)."""
+    lf = orders.lazy()
+    if "customer_no" not in lf.collect_schema().names():
+        return "customer_key"
+    unnumbered = pl.col("customer_key").is_not_null() & pl.col("customer_no").is_null()
+    return "customer_key" if lf.select(unnumbered.any()).collect().item() else "customer_no"
 
 
 def _is_tz_aware(lf: pl.LazyFrame) -> bool:
@@ -104,7 +127,8 @@ def order_counts(orders: pl.LazyFrame | pl.DataFrame) -> dict[str, int]:
 
 def last_purchase_date(orders: pl.LazyFrame | pl.DataFrame) -> dt.date:
     """The last day with a purchase: the default as-of / calibration end."""
-    value = purchase_days(orders).select(pl.col("day").max()).collect().item()
+    lf = orders.lazy()
+    value = _purchases(lf).select(_day(lf).max()).collect().item()
     if value is None:
         raise InsufficientDataError(
             "no purchases found (status completed or partially_refunded with a customer_key)",
@@ -127,15 +151,19 @@ def summarize(
     calibration customer as ``holdout_purchases`` / ``holdout_spend``.
     """
     days_per_unit = unit_days(unit)
-    days = purchase_days(orders)
+    key = customer_key_of(orders)
+    days = purchase_days(orders, key)
     cal_end = (
         _as_date(calibration_end) if calibration_end is not None else last_purchase_date(orders)
     )
+    keep = [pl.col("customer_key").first()] if key != "customer_key" else []
+    extra = [key] if key != "customer_key" else []  # the number, until the holdout is joined
     cal = (
         days.filter(pl.col("day") <= cal_end)
-        .sort("customer_key", "day")
-        .group_by("customer_key")
+        .sort(key, "day")
+        .group_by(key)
         .agg(
+            *keep,
             first_purchase=pl.col("day").first(),
             last=pl.col("day").last(),
             n=pl.len(),
@@ -152,7 +180,7 @@ def summarize(
             .then((pl.col("total") - pl.col("first_amount")) / pl.col("frequency"))
             .otherwise(0.0),
         )
-        .select(list(SUMMARY_SCHEMA))
+        .select(*extra, *SUMMARY_SCHEMA)
     )
     counts = order_counts(orders)
     holdout_end = None
@@ -160,22 +188,19 @@ def summarize(
         holdout_end = cal_end + dt.timedelta(days=round(parse_duration_days(holdout)))
         hold = (
             days.filter((pl.col("day") > cal_end) & (pl.col("day") <= holdout_end))
-            .group_by("customer_key")
+            .group_by(key)
             .agg(holdout_purchases=pl.len().cast(pl.Int64), holdout_spend=pl.col("amount").sum())
         )
-        joined = cal.join(hold, on="customer_key", how="left").with_columns(
+        joined = cal.join(hold, on=key, how="left").with_columns(
             pl.col("holdout_purchases").fill_null(0), pl.col("holdout_spend").fill_null(0.0)
         )
-        frame = joined.sort("customer_key").collect()
+        frame = joined.sort("customer_key").drop(extra).collect()
         new_in_holdout = (
-            hold.join(cal.select("customer_key"), on="customer_key", how="anti")
-            .select(pl.len())
-            .collect()
-            .item()
+            hold.join(cal.select(key), on=key, how="anti").select(pl.len()).collect().item()
         )
         counts["new_customers_in_holdout"] = int(new_in_holdout)
     else:
-        frame = cal.sort("customer_key").collect()
+        frame = cal.sort("customer_key").drop(extra).collect()
     counts["customers"] = frame.height
     counts["repeat_customers"] = int((frame["frequency"] > 0).sum())
     return Summary(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import itertools
 import json
 import os
 import shutil
@@ -29,7 +30,7 @@ from crmkit import schema
 from crmkit.config import Config, SourceConfig
 from crmkit.errors import InputFileError, UsageError
 from crmkit.pipeline import dedup
-from crmkit.pipeline.clean import CleanOptions, clean
+from crmkit.pipeline.clean import CleanOptions
 from crmkit.pipeline.link import FACTS as LINKED_FACTS
 from crmkit.pipeline.link import link_customers
 from crmkit.pipeline.options import accepted_of, rejects_of
@@ -41,7 +42,15 @@ from crmkit.pipeline.order_numbers import (
     stored_order_numbers,
     with_order_no,
 )
-from crmkit.sources.mapping import apply_mapping, resolve_mapping
+from crmkit.pipeline.staging import (
+    StagePlan,
+    frames_of,
+    processes,
+    splittable,
+    stage_in_ranges,
+    write_part,
+)
+from crmkit.sources.mapping import resolve_mapping
 from crmkit.sources.readers import ReadResult, read_file, sha256_file
 from crmkit.warehouse import Transaction
 from crmkit.workspace import Workspace, table_schema
@@ -190,6 +199,8 @@ class Ingestor:
         self.pending: dict[str, pl.LazyFrame] = {}  # merged, not yet written (see `merge`)
         self.outcomes: list[FileOutcome] = []
         self.now = dt.datetime.now(dt.UTC)
+        self.processes = processes(self.config.section("ingest").get("processes"))
+        self._part_no = itertools.count()
 
     # -- per file --------------------------------------------------------------------------
 
@@ -242,64 +253,67 @@ class Ingestor:
         )
         outcome.mapping, outcome.confidence = mapping.method, mapping.confidence
         outcome.notes.extend(mapping.notes)
-        frames = apply_mapping(result.frame, mapping)
-        constants = job.settings.get("constants") or {}
-        if constants and mapping.table in frames:
-            main = frames[mapping.table]
-            known = set(schema.table(mapping.table).names)
-            unknown = sorted(set(constants) - known)
-            if unknown:
-                raise UsageError(
-                    f"source {job.source}: constants for unknown {mapping.table} column(s) "
-                    f"{', '.join(unknown)}"
-                )
-            frames[mapping.table] = main.with_columns(
-                pl.lit(str(v)).alias(k) for k, v in constants.items()
-            )
-        frames = _derive(frames, job.settings.get("derive") or {}, job.source)
-        lineage = [
-            pl.lit(job.source).alias("source"),
-            pl.lit(outcome.path).alias("source_file"),
-        ]
-        options = clean_options(self.config, job, mapping.options, mapping.status_map, self.now)
+        plan = StagePlan(
+            mapping=mapping,
+            source=job.source,
+            shown=outcome.path,
+            options=clean_options(self.config, job, mapping.options, mapping.status_map, self.now),
+            constants=job.settings.get("constants") or {},
+            derive=job.settings.get("derive") or {},
+        )
+        frames = frames_of(result.frame, plan)
         rejected_lines: list[pl.DataFrame] = []
-        dropped = frames.pop("__dropped", None)
-        if dropped is not None:
-            rejected_lines.append(
-                dropped.select(
-                    "__line",
-                    pl.lit("summary_row").alias("reason_code"),
-                    pl.col("reason"),
-                    pl.lit(mapping.table).alias("table"),
-                ).collect()
-            )
-        rows_seen = sum(r.height for r in rejected_lines)  # summary rows, then cleaned rows
+        dropped = [frames.pop("__dropped")] if "__dropped" in frames else []
         line_items = "order_lines" in frames
+        if splittable(result, frames, self.processes):
+            assert result.slicer is not None
+            ((name, _),) = frames.items()
+            parts, done = stage_in_ranges(
+                result.slicer, plan, self.processes, lambda i: self._part(index, name), index
+            )
+            dropped = [d.lazy() for d in done]
+        else:
+            parts = []
+        rejected_lines += [
+            d.select(
+                "__line",
+                pl.lit("summary_row").alias("reason_code"),
+                pl.col("reason"),
+                pl.lit(mapping.table).alias("table"),
+            ).collect()
+            for d in dropped
+        ]
+        rows_seen = sum(r.height for r in rejected_lines)  # summary rows, then cleaned rows
         order_rejects: pl.DataFrame | None = None
-        for name in sorted(frames, key=lambda n: n != "orders"):  # orders before their lines
-            frame = frames[name].with_columns(lineage)
-            if name == "order_lines" and order_rejects is not None and order_rejects.height:
-                frame, lost = _drop_lines_of_rejected_orders(frame, order_rejects)
-                rejected_lines.append(lost.collect())
-            cleaned = clean(frame.drop("__lines", strict=False), schema.table(name), options)
-            part = self.tmp / f"{index:05d}-{len(self.parts.get(name, []))}-{name}.parquet"
-            # One cleaning pass: every row with its verdict goes to the part; the accepted rows
-            # are read back by `merge`, the (few) rejects right here.
-            # a temporary file read once by the merge: fast compression over small size
-            staged = cleaned.checked.with_columns(pl.lit(index).alias("__file"))
-            staged.sink_parquet(part, compression="lz4")
+        if parts:  # staged in ranges by worker processes
+            staged = [(name, part) for part in parts]
+        else:
+            staged = []
+            for name in sorted(frames, key=lambda n: n != "orders"):  # orders before their lines
+                frame = frames[name]
+                if name == "order_lines" and order_rejects is not None and order_rejects.height:
+                    frame, lost = _drop_lines_of_rejected_orders(frame, order_rejects)
+                    rejected_lines.append(lost.collect())
+                part = self._part(index, name)
+                # One cleaning pass: every row with its verdict goes to the part; the accepted
+                # rows are read back by `merge`, the (few) rejects right here.
+                write_part(frame, name, plan, part, index)
+                staged.append((name, part))
+                if name == "orders" and line_items:
+                    # Line-item files count lines: a rejected order rejects its lines.
+                    rej = rejects_of(pl.scan_parquet(part)).collect()
+                    order_rejects = (
+                        frames["orders"]
+                        .select("__line", "__lines")
+                        .join(rej.lazy().select("__line", "reason_code", "reason"), on="__line")
+                        .collect()
+                    )
+        for name, part in staged:
             self.parts.setdefault(name, []).append((index, part))
-            rej = rejects_of(pl.scan_parquet(part)).collect()
             rows_seen += pl.scan_parquet(part).select(pl.len()).collect().item()  # metadata only
             if name == "orders" and line_items:
-                # Line-item files are counted at the line level: a rejected order rejects its lines.
-                order_rejects = (
-                    frames["orders"]
-                    .select("__line", "__lines")
-                    .join(rej.lazy().select("__line", "reason_code", "reason"), on="__line")
-                    .collect()
-                )
-                continue
+                continue  # counted at the line level, above
+            rej = rejects_of(pl.scan_parquet(part)).collect()
             rejected_lines.append(
                 rej.select("__line", "reason_code", "reason", pl.lit(name).alias("table"))
             )
@@ -312,6 +326,10 @@ class Ingestor:
             rejects = pl.concat(rejected_lines, how="vertical_relaxed")
             outcome.rows_rejected += rejects.height
             self.rejects.append(self._with_raw(rejects, result, job, outcome))
+
+    def _part(self, index: int, name: str) -> Path:
+        """A new temporary part file for rows of table `name` from file number `index`."""
+        return self.tmp / f"{index:05d}-{next(self._part_no)}-{name}.parquet"
 
     def _with_raw(
         self, rejects: pl.DataFrame, result: ReadResult, job: FileJob, outcome: FileOutcome
@@ -503,33 +521,6 @@ def clean_options(
         status_map={**status_map, **(job.settings.get("status_map") or {})},
         missing_codes=tuple(config.get("missing_codes") or ()),
     )
-
-
-def _derive(
-    frames: dict[str, pl.LazyFrame], rules: dict[str, Any], source: str
-) -> dict[str, pl.LazyFrame]:
-    """Apply a source's `derive:` rules: fill a column from a regex group of another one.
-
-    `derive: {category: {from: product_id, pattern: '^([A-Z]+)-'}}` fills `category` where it
-    is empty, in whichever mapped table has `product_id` (e.g. `order_lines`).
-    """
-    out = dict(frames)
-    for target, rule in rules.items():
-        if not isinstance(rule, dict) or not {"from", "pattern"} <= set(rule):
-            raise UsageError(
-                f"source {source}: derive.{target} needs `from` and `pattern`",
-                hint="e.g. derive: {category: {from: product_id, pattern: '^([A-Z]+)-'}}",
-            )
-        for name, frame in frames.items():
-            if name.startswith("__") or rule["from"] not in frame.collect_schema().names():
-                continue
-            if target not in schema.table(name).names:
-                continue
-            value = pl.col(rule["from"]).str.extract(str(rule["pattern"]), 1)
-            if target in frame.collect_schema().names():
-                value = pl.coalesce(pl.col(target), value)
-            out[name] = frame.with_columns(value.alias(target))
-    return out
 
 
 def _drop_lines_of_rejected_orders(

@@ -66,6 +66,56 @@ class ReadResult:
     sheet: str | None
     header_line: int  # 1-based line/row of the header
     preamble: list[str]  # raw text of the lines skipped before the header
+    # how to read any range of the records again (`frame` = all of them); set for delimited
+    # text in which no field can span lines, so that a range can be parsed on its own
+    slicer: CsvSlicer | None = None
+
+
+@dataclass(frozen=True)
+class CsvSlicer:
+    """The records of a delimited UTF-8 file, any range of them read on its own (picklable: a
+    worker process can stage its share of a big file).
+
+    Records are counted as polars reads them (`rows()`); `frame(offset, length)` has the same
+    `__line` numbers as those records have in the whole-file frame, which holds only where no
+    quoted field spans lines.
+    """
+
+    path: Path
+    delimiter: str
+    data_line: int  # 1-based physical line of the first record
+    names: tuple[str, ...]
+
+    def _csv(self) -> pl.LazyFrame:
+        return pl.scan_csv(
+            self.path,
+            has_header=False,
+            separator=self.delimiter,
+            quote_char='"',
+            skip_lines=self.data_line - 1,
+            schema=dict.fromkeys(self.names, pl.String),
+            infer_schema=False,
+            null_values=[""],
+            missing_columns="insert",
+            truncate_ragged_lines=True,
+            raise_if_empty=False,
+            encoding="utf8",
+            row_index_name=LINE,
+            row_index_offset=self.data_line,
+        )
+
+    def rows(self) -> int:
+        """How many records (blank ones included) the file holds."""
+        return self._csv().select(pl.len()).collect().item()
+
+    def frame(self, offset: int = 0, length: int | None = None) -> pl.LazyFrame:
+        """Records `offset` .. `offset + length` (to the end when None) as `_scan` gives them."""
+        lf = self._csv()
+        if offset or length is not None:
+            lf = lf.slice(offset, length)
+        names = list(self.names)
+        lf = lf.with_columns(pl.col(LINE).cast(pl.Int64))
+        return _drop_blank(lf, names).select(*names, LINE)
 
 
 def read_file(
@@ -243,6 +293,9 @@ def _read_delimited(
         source = _normalized(path, source, layout)
     names = unique_headers(layout.header_fields, layout.width)
     frame = _scan(source, layout, names)
+    slicer = None
+    if names and not source.has_quotes and n_rows is None:
+        slicer = CsvSlicer(source.path, layout.delimiter, layout.data_line, tuple(names))
     if n_rows is not None:
         frame = frame.head(n_rows)
     return ReadResult(
@@ -255,6 +308,7 @@ def _read_delimited(
         sheet=None,
         header_line=layout.header_line,
         preamble=layout.preamble,
+        slicer=slicer,
     )
 
 
@@ -429,29 +483,17 @@ def _scan(source: enc.TextSource, layout: _Layout, names: list[str]) -> pl.LazyF
     """Lazy polars scan of the data records with `__line` and blank lines dropped."""
     if not names:
         return pl.LazyFrame(schema={LINE: pl.Int64})
-    lf = pl.scan_csv(
-        source.path,
-        has_header=False,
-        separator=layout.delimiter,
-        quote_char='"',
-        skip_lines=layout.data_line - 1,
-        schema=dict.fromkeys(names, pl.String),
-        infer_schema=False,
-        null_values=[""],
-        missing_columns="insert",
-        truncate_ragged_lines=True,
-        raise_if_empty=False,
-        encoding="utf8",
-        row_index_name=LINE,
-        row_index_offset=layout.data_line,
-    )
+    slicer = CsvSlicer(source.path, layout.delimiter, layout.data_line, tuple(names))
+    if not source.has_quotes:
+        return slicer.frame()
+    # a quoted field may span lines: each record's line is its index plus the line breaks
+    # inside the records before it
     line = pl.col(LINE).cast(pl.Int64)
-    if source.has_quotes:
-        newlines = pl.sum_horizontal(
-            pl.col(n).str.count_matches("\n", literal=True).fill_null(0) for n in names
-        )
-        line = line + newlines.cum_sum().shift(1, fill_value=0).cast(pl.Int64)
-    return _drop_blank(lf.with_columns(line.alias(LINE)), names).select(*names, LINE)
+    newlines = pl.sum_horizontal(
+        pl.col(n).str.count_matches("\n", literal=True).fill_null(0) for n in names
+    )
+    line = line + newlines.cum_sum().shift(1, fill_value=0).cast(pl.Int64)
+    return _drop_blank(slicer._csv().with_columns(line.alias(LINE)), names).select(*names, LINE)
 
 
 def _drop_blank(lf: pl.LazyFrame, names: list[str]) -> pl.LazyFrame:

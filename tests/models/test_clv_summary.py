@@ -89,3 +89,40 @@ def test_bad_durations_are_refused(text: str) -> None:
 def test_unknown_unit_is_refused(make_orders) -> None:
     with pytest.raises(DurationError):
         summarize(make_orders(ROWS), unit="months")
+
+
+def _numbered(orders: pl.DataFrame) -> pl.DataFrame:
+    """The orders with the numbers the link step gives (C=0, A=1, B=2: any one-to-one will do)."""
+    place = {"C": 0, "A": 1, "B": 2}
+    return orders.with_columns(
+        pl.col("customer_key")
+        .replace_strict(place, default=None, return_dtype=pl.Int64)
+        .alias("customer_no")
+    )
+
+
+@pytest.mark.parametrize("holdout", [None, "4w"])
+def test_grouped_by_customer_number_the_summary_is_the_same(make_orders, holdout) -> None:
+    orders = make_orders(ROWS)
+    want = summarize(orders, calibration_end="2025-01-31", unit="days", holdout=holdout)
+    got = summarize(_numbered(orders), calibration_end="2025-01-31", unit="days", holdout=holdout)
+    assert got.frame.equals(want.frame) and got.counts == want.counts
+    assert got.frame.columns == want.frame.columns  # the number is not in the summary
+    a = got.frame.row(0, named=True)  # the hand-worked A of the first test
+    assert (a["customer_key"], a["frequency"], a["recency"], a["T"]) == ("A", 2, 14.0, 30.0)
+
+
+def test_an_order_without_its_number_falls_back_to_the_keys(make_orders) -> None:
+    from crmkit.models.summary import customer_key_of
+
+    numbered = _numbered(make_orders(ROWS))
+    assert customer_key_of(numbered) == "customer_no"
+    gap = numbered.with_columns(
+        pl.when(pl.col("net_amount").cast(pl.Float64) == 20.0)
+        .then(None)
+        .otherwise(pl.col("customer_no"))
+        .alias("customer_no")
+    )
+    assert customer_key_of(gap) == "customer_key"
+    s = summarize(gap, calibration_end="2025-01-31", unit="days")
+    assert s.frame.filter(pl.col("customer_key") == "A")["frequency"].item() == 2
