@@ -160,15 +160,14 @@ def summarize(
     extra = [key] if key != "customer_key" else []  # the number, until the holdout is joined
     cal = (
         days.filter(pl.col("day") <= cal_end)
-        .sort(key, "day")
         .group_by(key)
-        .agg(
+        .agg(  # a customer's days are distinct: the first purchase is at the smallest day
             *keep,
-            first_purchase=pl.col("day").first(),
-            last=pl.col("day").last(),
+            first_purchase=pl.col("day").min(),
+            last=pl.col("day").max(),
             n=pl.len(),
             total=pl.col("amount").sum(),
-            first_amount=pl.col("amount").first(),
+            first_amount=pl.col("amount").get(pl.col("day").arg_min()),
         )
         .with_columns(frequency=(pl.col("n") - 1).cast(pl.Int64))
         .with_columns(
