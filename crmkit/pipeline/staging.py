@@ -181,7 +181,8 @@ def stage_in_ranges(
     for i, task, proc in procs:
         _, err = proc.communicate()
         if proc.returncode != 0:
-            failures.append(f"range {i + 1}: {err.decode(errors='replace').strip()[-2000:]}")
+            said = err.decode(errors="replace").strip()[-2000:] or "no message"
+            failures.append(f"range {i + 1} (worker exit {proc.returncode}): {said}")
             continue
         out = task.with_suffix(".dropped")
         if out.exists():
