@@ -67,15 +67,13 @@ def step_metrics(ctx: RunContext, res: StepResult) -> None:
 
 def step_segment(ctx: RunContext, res: StepResult) -> None:
     """Segment the customers with each configured method and record the memberships."""
-    from crmkit.errors import DataError
     from crmkit.segment import segment_workspace
     from crmkit.segment.run import Inputs
 
     methods = ctx.settings.get("segments") or DEFAULT_SEGMENTS
     as_of = ctx.as_of or ctx.ws.last_date()
-    if as_of is None:
-        raise DataError("there are no orders to segment", hint="run `crmkit ingest` first")
-    inputs = Inputs(ctx.ws, as_of, ctx.ws.config.timezone)  # read once, for every method
+    # read once, for every method (no orders: segment_workspace says so)
+    inputs = Inputs(ctx.ws, as_of, ctx.ws.config.timezone) if as_of else None
     for method in methods:
         result = segment_workspace(
             ctx.ws,

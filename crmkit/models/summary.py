@@ -68,7 +68,6 @@ def purchase_days(orders: pl.LazyFrame | pl.DataFrame, key: str = "customer_key"
     key; see `customer_key_of`), which is several times cheaper than hashing the strings: the
     rows then carry customer_no and its customer_key."""
     lf = orders.lazy()
-    keep = [pl.col("customer_key").first()] if key != "customer_key" else []
     return (
         _purchases(lf)
         .with_columns(
@@ -76,8 +75,13 @@ def purchase_days(orders: pl.LazyFrame | pl.DataFrame, key: str = "customer_key"
             amount=pl.col("net_amount").cast(pl.Float64),
         )
         .group_by(key, "day")
-        .agg(pl.col("amount").sum(), *keep)
+        .agg(pl.col("amount").sum(), *_carried_key(key))
     )
+
+
+def _carried_key(key: str) -> list[pl.Expr]:
+    """The customer_key to aggregate along when grouping by the customer number."""
+    return [pl.col("customer_key").first()] if key != "customer_key" else []
 
 
 def _purchases(lf: pl.LazyFrame) -> pl.LazyFrame:
@@ -156,13 +160,12 @@ def summarize(
     cal_end = (
         _as_date(calibration_end) if calibration_end is not None else last_purchase_date(orders)
     )
-    keep = [pl.col("customer_key").first()] if key != "customer_key" else []
     extra = [key] if key != "customer_key" else []  # the number, until the holdout is joined
     cal = (
         days.filter(pl.col("day") <= cal_end)
         .group_by(key)
         .agg(  # a customer's days are distinct: the first purchase is at the smallest day
-            *keep,
+            *_carried_key(key),
             first_purchase=pl.col("day").min(),
             last=pl.col("day").max(),
             n=pl.len(),

@@ -269,7 +269,7 @@ class Ingestor:
             assert result.slicer is not None
             ((name, _),) = frames.items()
             parts, done = stage_in_ranges(
-                result.slicer, plan, self.processes, lambda i: self._part(index, name), index
+                result.slicer, plan, self.processes, lambda: self._part(index, name), index
             )
             dropped = [d.lazy() for d in done]
         else:

@@ -159,10 +159,10 @@ def stage_range(
 
 
 def stage_in_ranges(
-    slicer: CsvSlicer, plan: StagePlan, workers: int, part: Callable[[int], Path], index: int
+    slicer: CsvSlicer, plan: StagePlan, workers: int, part: Callable[[], Path], index: int
 ) -> tuple[list[Path], list[pl.DataFrame]]:
-    """Stage the file in up to `workers` ranges at once, one worker process each, range i into
-    `part(i)`; returns the parts in range order and the summary rows the ranges dropped.
+    """Stage the file in up to `workers` ranges at once, one worker process each, each range
+    into a new `part()`; returns the parts in range order and the summary rows the ranges dropped.
 
     Workers are fresh interpreters running this module (`python -m crmkit.pipeline.staging
     TASK`), not `multiprocessing` children: those would import the caller's main script again,
@@ -170,7 +170,7 @@ def stage_in_ranges(
     raised here with its message (the parts are temporary: the calling ingest removes them).
     """
     spans = ranges(slicer.rows(), workers)
-    paths = [part(i) for i in range(len(spans))]
+    paths = [part() for _ in spans]
     procs = []
     for i, ((offset, length), path) in enumerate(zip(spans, paths, strict=True)):
         task = path.with_name(f"{path.stem}.task")

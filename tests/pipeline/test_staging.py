@@ -61,6 +61,21 @@ def _workspace(root: Path, processes: int, text: str) -> Workspace:
     return Workspace(ws)
 
 
+@pytest.fixture
+def splits(monkeypatch) -> list[int]:
+    """Every file is big enough to split; records the workers of each split made."""
+    made: list[int] = []
+    real = staging.stage_in_ranges
+
+    def counted(slicer, plan, workers, part, index):
+        made.append(workers)
+        return real(slicer, plan, workers, part, index)
+
+    monkeypatch.setattr(staging, "SPLIT_BYTES", 0)
+    monkeypatch.setattr("crmkit.pipeline.ingest.stage_in_ranges", counted)
+    return made
+
+
 def _without_run(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.drop([c for c in frame.columns if c in ("run_id", "ingested_at")])
 
@@ -93,21 +108,12 @@ def test_a_file_with_quotes_is_not_read_by_range(tmp_path) -> None:
     assert result.frame.collect()["__line"].to_list() == [2, 4]
 
 
-def test_staging_in_ranges_equals_staging_in_one_go(tmp_path, monkeypatch) -> None:
+def test_staging_in_ranges_equals_staging_in_one_go(tmp_path, splits) -> None:
     text = _orders_csv(3000)
     one = _workspace(tmp_path / "one", 1, text)
     many = _workspace(tmp_path / "many", 3, text)
-    calls: list[int] = []
-    real = staging.stage_in_ranges
-
-    def counted(slicer, plan, workers, part, index):
-        calls.append(workers)
-        return real(slicer, plan, workers, part, index)
-
-    monkeypatch.setattr(staging, "SPLIT_BYTES", 0)
-    monkeypatch.setattr("crmkit.pipeline.ingest.stage_in_ranges", counted)
     a, b = ingest(one), ingest(many)
-    assert calls == [3]  # only the workspace with 3 processes split the file
+    assert splits == [3]  # only the workspace with 3 processes split the file
     fa, fb = a.files[0], b.files[0]
     assert (fb.rows_read, fb.rows_accepted, fb.rows_rejected, fb.rows_duplicate) == (
         fa.rows_read,
@@ -135,14 +141,14 @@ def test_processes_setting() -> None:
         staging.processes("many")
 
 
-def test_the_same_bytes_either_way(tmp_path, monkeypatch) -> None:
+def test_the_same_bytes_either_way(tmp_path, splits) -> None:
     """The stored orders file is byte-identical (run ids aside, which orders do not carry)."""
     text = _orders_csv(500)
-    monkeypatch.setattr(staging, "SPLIT_BYTES", 0)
     digests = []
     for n in (1, 2):
         ws = _workspace(tmp_path / f"p{n}", n, text)
         ingest(ws)
         path = ws.warehouse.dir / "orders.parquet"
         digests.append(hashlib.sha256(path.read_bytes()).hexdigest())
+    assert splits == [2]  # the second workspace was staged by two workers
     assert digests[0] == digests[1]
