@@ -3,6 +3,7 @@ are refused without touching the data, and a killed run leaves the workspace as 
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -108,10 +109,12 @@ def test_reingesting_the_same_files_changes_nothing_byte_for_byte(tmp_path):
 def test_a_known_file_is_not_reread_but_a_changed_one_is(tmp_path, monkeypatch):
     path = tmp_path / "in" / "a.csv"
     ws = _setup(tmp_path, {"a.csv": HEADER + "A1,a@x.com,,2025-01-03 10:00,5.00,completed\n"})
+    # A time with sub-microsecond digits: the manifest keeps whole microseconds, truncated.
+    os.utime(path, ns=(1_795_443_858_000_000_000, 1_795_443_858_728_510_999))
     ingest(ws)
     stored = ws.table("manifest").collect().row(0, named=True)
     st = path.stat()
-    assert stored["modified_at"].timestamp() == pytest.approx(st.st_mtime_ns / 1e9, abs=1e-6)
+    assert stored["modified_at"] == dt.datetime(2026, 11, 23, 14, 24, 18, 728510, tzinfo=dt.UTC)
     assert stored["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
 
     import crmkit.pipeline.ingest as ing
