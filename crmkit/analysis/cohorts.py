@@ -15,11 +15,10 @@ import polars as pl
 
 from crmkit.analysis.common import (
     CustomerOrders,
-    customer_orders,
     numbered,
-    require,
     resolve_as_of,
     settings,
+    workspace_orders,
 )
 from crmkit.errors import DataError, UsageError
 
@@ -182,9 +181,8 @@ def cohorts_workspace(
     """Cohort table of a workspace (see `cohort_table`); `by` defaults to analysis.cohort_by."""
     day = resolve_as_of(ws, as_of)
     grouping = by or settings(ws)["cohort_by"]
-    orders = require(ws, "orders", "cohort analysis")
+    base = workspace_orders(ws, day, "cohort analysis")  # read by several parts of the plan
     customers = ws.table("customers") if grouping == "channel" else None
-    base = customer_orders(orders, day).collect()  # read by several parts of the plan
     out = cohort_table(base, as_of=day, by=grouping, customers=customers).collect()
     if out.height == 0:
         raise DataError(f"no purchases by known customers up to {day}")

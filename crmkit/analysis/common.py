@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from crmkit.errors import DataError
+from crmkit.numbers import orders_numbered, workspace_customer_keys
 
 if TYPE_CHECKING:
     from crmkit.workspace import Workspace
@@ -75,40 +76,72 @@ class CustomerOrders:
         return CustomerOrders(self.as_of, keys.lazy(), rows.lazy())
 
 
-def customer_orders(orders: pl.LazyFrame, as_of: dt.date) -> CustomerOrders:
+def customer_orders(
+    orders: pl.LazyFrame, as_of: dt.date, customer_keys: pl.Series | None = None
+) -> CustomerOrders:
     """The orders with a customer_key placed up to the end of `as_of`, numbered by customer
-    (see `CustomerOrders`); lazy."""
+    (see `CustomerOrders`); lazy.
+
+    `customer_keys`: the keys of `customers` in `customer_no` order
+    (`crmkit.numbers.customer_keys_by_number`). With it, and a number on every keyed order, the
+    orders' own `customer_no` is the cid (it follows key order too; customers without an order
+    are gaps, which nothing downstream minds): no string is hashed at all.
+    """
     cols = ["ordered_at", "status", "net_amount"]
+    if customer_keys is not None and orders_numbered(orders):
+        rows = orders.filter(
+            pl.col("customer_no").is_not_null() & (pl.col("ordered_at") < end_of(as_of))
+        ).select(pl.col("customer_no").cast(pl.UInt32).alias("cid"), *cols)
+        return _sorted_rows(as_of, rows, customer_keys)
     per = (
         orders.filter(pl.col("customer_key").is_not_null() & (pl.col("ordered_at") < end_of(as_of)))
-        .with_columns(pl.col("status").cast(pl.Categorical))  # a handful of values: 4 bytes each
+        .with_columns(pl.col("status").cast(pl.Categorical))  # 4 bytes a value in the lists
         .group_by("customer_key")
         .agg(cols)
         # numbered in key order by rank: sorting this frame would move every order's values
         .with_columns((pl.col("customer_key").rank("ordinal") - 1).alias("cid"))
         .cache()
     )
+    rows = per.select("cid", *cols).explode(cols)
+    return _sorted_rows(as_of, rows, per.select("cid", "customer_key").sort("cid"))
+
+
+def _sorted_rows(
+    as_of: dt.date, rows: pl.LazyFrame, keys: pl.LazyFrame | pl.Series
+) -> CustomerOrders:
+    """`CustomerOrders` from (cid, ordered_at, status, net_amount) rows and the customers' keys:
+    a frame (cid, customer_key), or every key in number order (kept for the cids present)."""
     # One integer sort key for (cid, day): sorting one Int64 column is several times faster
     # than sorting two; the day (days since 1970, an Int32) is shifted to be non-negative, and
     # the key fits an Int64 for up to 2^31 customers.
     day = pl.col("ordered_at").dt.date()
     order = pl.col("cid").cast(pl.Int64) * (1 << 32) + day.cast(pl.Int64) + (1 << 31)
-    rows = (
-        per.select("cid", *cols)
-        .explode(cols)
-        .sort(order)
+    sorted_rows = (
+        rows.sort(order)
         .set_sorted("cid")
         .select(
             "cid",
             "ordered_at",
             day.alias("day"),
-            "status",
+            pl.col("status").cast(pl.Categorical),  # a handful of values: 4 bytes each
             pl.col("status").is_in(PURCHASE_STATUSES).alias("purchase"),
             "net_amount",
         )
         .cache()
     )
-    return CustomerOrders(as_of, per.select("cid", "customer_key").sort("cid"), rows)
+    if isinstance(keys, pl.Series):
+        keys = sorted_rows.select(pl.col("cid").unique(maintain_order=True)).with_columns(
+            pl.lit(keys).gather(pl.col("cid")).alias("customer_key")
+        )
+    return CustomerOrders(as_of, keys, sorted_rows)
+
+
+def workspace_orders(ws: Workspace, as_of: dt.date, what: str) -> CustomerOrders:
+    """The workspace's `customer_orders` up to `as_of`, collected: numbered by `customer_no`
+    when the workspace's numbers can be trusted (`crmkit.numbers`), by key otherwise. `what`
+    names the analysis in the error when there are no orders."""
+    orders = require(ws, "orders", what)
+    return customer_orders(orders, as_of, workspace_customer_keys(ws)).collect()
 
 
 def numbered(orders: pl.LazyFrame | CustomerOrders, as_of: dt.date) -> CustomerOrders:

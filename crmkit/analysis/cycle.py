@@ -16,11 +16,10 @@ import polars as pl
 
 from crmkit.analysis.common import (
     CustomerOrders,
-    customer_orders,
     numbered,
-    require,
     resolve_as_of,
     settings,
+    workspace_orders,
     workspace_segments,
 )
 from crmkit.errors import DataError
@@ -235,8 +234,7 @@ def cycle_workspace(
     has them collected (the report shares them between sections); otherwise computed here, once.
     """
     day = resolve_as_of(ws, as_of)
-    orders = require(ws, "orders", "the buying cycle")
-    base = numbered(numbered_orders or customer_orders(orders, day).collect(), day)
+    base = numbered(numbered_orders or workspace_orders(ws, day, "the buying cycle"), day)
     days = _day_gaps(base).collect().lazy()  # read by all three results below
     segs = workspace_segments(ws, day)
     dist = _distribution(days, base.keys, segs).collect()

@@ -15,6 +15,7 @@ import polars as pl
 
 from crmkit.models.exceptions import InsufficientDataError
 from crmkit.models.units import parse_duration_days, unit_days
+from crmkit.numbers import orders_numbered
 
 PURCHASE_STATUSES: tuple[str, ...] = ("completed", "partially_refunded")
 """Order statuses that count as purchases."""
@@ -99,11 +100,7 @@ def _day(lf: pl.LazyFrame) -> pl.Expr:
 def customer_key_of(orders: pl.LazyFrame | pl.DataFrame) -> str:
     """`customer_no` when every order with a customer_key also has the number the link step
     gives it (one per key), else `customer_key` (orders from before the numbers, or elsewhere)."""
-    lf = orders.lazy()
-    if "customer_no" not in lf.collect_schema().names():
-        return "customer_key"
-    unnumbered = pl.col("customer_key").is_not_null() & pl.col("customer_no").is_null()
-    return "customer_key" if lf.select(unnumbered.any()).collect().item() else "customer_no"
+    return "customer_no" if orders_numbered(orders) else "customer_key"
 
 
 def _is_tz_aware(lf: pl.LazyFrame) -> bool:

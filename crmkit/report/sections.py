@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from crmkit.numbers import workspace_customer_keys
 from crmkit.periods import Period, add_months
 from crmkit.report.data import Chart, Column, Section, Table
 from crmkit.report.i18n import Formatter, t
@@ -64,7 +65,8 @@ class Ctx:
                 from crmkit.analysis.common import customer_orders
             except ImportError:
                 raise Missing(self.t("r_module", module="crmkit.analysis")) from None
-            self._orders = customer_orders(self.need("orders"), self.as_of).collect()
+            keys = workspace_customer_keys(self.ws)
+            self._orders = customer_orders(self.need("orders"), self.as_of, keys).collect()
         return self._orders
 
     def drop_customer_orders(self) -> None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from crmkit.errors import DataError, UsageError
+from crmkit.numbers import customer_keys_by_number
 from crmkit.schema import INTERNAL_NUMBERS
 from crmkit.segment import facts as F
 from crmkit.segment.clusters import ClusterOptions, cluster_segments
@@ -133,14 +134,10 @@ class Inputs:
         orders' numbers are checked on the purchases themselves, which are read here, once.
         """
         cols = self.orders.collect_schema().names()
-        customers = self.customers()
-        if "customer_no" not in cols or customers is None or "customer_no" not in customers:
+        keys = customer_keys_by_number(self.customers())
+        if "customer_no" not in cols or keys is None:
             return None
-        keys, n = customers["customer_key"], customers.height
-        dense = customers["customer_no"].equals(pl.int_range(n, eager=True, dtype=pl.Int64))
-        increasing = n < 2 or bool((keys.slice(1) > keys.slice(0, n - 1)).all())
-        if keys.null_count() or not dense or not increasing:
-            return None
+        n = keys.len()
         lines = self.lines()
         by_order_no = "order_no" in cols and (
             lines is None or "order_no" in lines.collect_schema().names()
