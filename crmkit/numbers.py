@@ -34,12 +34,14 @@ def customer_keys_by_number(customers: pl.DataFrame | None) -> pl.Series | None:
 
 
 def orders_numbered(orders: pl.LazyFrame | pl.DataFrame) -> bool:
-    """Whether every order with a customer_key also has the number the link step gives it."""
+    """Whether every order with a customer_key has the number the link step gives it, and
+    only those do: then grouping by `customer_no` forms the same groups as by `customer_key`
+    (walk-ins, with neither, form the null group either way)."""
     lf = orders.lazy()
     if "customer_no" not in lf.collect_schema().names():
         return False
-    unnumbered = pl.col("customer_key").is_not_null() & pl.col("customer_no").is_null()
-    return not lf.select(unnumbered.any()).collect().item()
+    mismatched = pl.col("customer_key").is_null() != pl.col("customer_no").is_null()
+    return not lf.select(mismatched.any()).collect().item()
 
 
 def workspace_customer_keys(ws: Workspace) -> pl.Series | None:

@@ -18,7 +18,9 @@ from crmkit.config import Config
 from crmkit.errors import UsageError
 from crmkit.metrics.registry import Unavailable
 from crmkit.metrics.settings import get_setting
+from crmkit.numbers import customer_keys_by_number, orders_numbered
 from crmkit.periods import Period
+from crmkit.schema import INTERNAL_NUMBERS
 
 # Breakdown columns taken from the orders themselves (facts are computed within each group).
 ORDER_DIMS = ("channel", "store", "source", "currency")
@@ -106,6 +108,7 @@ def check_dims(shared: Shared) -> None:
     """`UsageError` for a `--by` name that is neither an order nor a customer column."""
     known = set(ORDER_DIMS) | set(DERIVED_DIMS) | set(shared.columns("customers"))
     known -= {"customer_key", "full_name", "email", "phone", "first_name", "last_name"}
+    known -= set(INTERNAL_NUMBERS["customers"])  # a row number, not a way to group customers
     for d in shared.by:
         if d not in known:
             raise UsageError(
@@ -159,7 +162,10 @@ def _all_facts(shared: Shared) -> pl.DataFrame:
             pl.when(inp).then(pl.col("cost_amount")).alias(f"cost_p{i}"),
             (inp & pl.col("cost_amount").is_null()).cast(pl.UInt32).alias(f"cost_missing_p{i}"),
         ]
-    keys = ["customer_key", *shared.order_dims]
+    # Grouped by the customer's number when it stands for the key (crmkit.numbers): the same
+    # groups without hashing 10M strings; the key is put back by array lookup.
+    by_number = _keys_by_number(shared)
+    keys = ["customer_key" if by_number is None else "customer_no", *shared.order_dims]
     names = [e.meta.output_name() for e in row]
     aggs = [d.min().alias("first")]
     aggs += [pl.col(n).max() if n.startswith("last_") else pl.col(n).sum() for n in names]
@@ -167,7 +173,20 @@ def _all_facts(shared: Shared) -> pl.DataFrame:
     # that end (not new, no orders to the end): drop them and mark such customers absent.
     horizon = max(p.end for p in shared.periods)
     lf = lf.filter(d <= horizon)
-    return lf.select(*keys, "_d", *row).group_by(keys).agg(aggs).collect()
+    facts = lf.select(*keys, "_d", *row).group_by(keys).agg(aggs).collect()
+    if by_number is None:
+        return facts
+    key = pl.lit(by_number).gather(pl.col("customer_no")).alias("customer_key")  # null: walk-ins
+    return facts.select(key, pl.exclude("customer_no"))
+
+
+def _keys_by_number(shared: Shared) -> pl.Series | None:
+    """The customers' keys in number order when the orders' `customer_no` can group them."""
+    if "customer_no" not in shared.columns("customers") or not shared.has("customers"):
+        return None
+    customers = shared.tables["customers"].select("customer_key", "customer_no").collect()
+    keys = customer_keys_by_number(customers)
+    return keys if keys is not None and orders_numbered(shared.table("orders")) else None
 
 
 def period_facts(shared: Shared, index: int) -> pl.DataFrame:

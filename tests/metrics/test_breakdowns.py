@@ -101,3 +101,43 @@ def test_segment_without_history_is_unavailable_with_the_reason():
 def test_unknown_breakdown_is_a_usage_error():
     with pytest.raises(UsageError, match="cannot break down by 'colour'"):
         rows("colour", "revenue")
+
+
+def _numbered_tables() -> dict[str, pl.LazyFrame]:
+    """The shop as the link step leaves it: customers sorted by key and numbered, each order
+    carrying its customer's number (walk-ins: none)."""
+    tabs = shop.tables()
+    customers = tabs["customers"].sort("customer_key").with_row_index("customer_no")
+    numbers = dict(customers.select("customer_key", "customer_no").collect().iter_rows())
+    tabs["customers"] = customers.with_columns(pl.col("customer_no").cast(pl.Int64))
+    tabs["orders"] = tabs["orders"].with_columns(
+        pl.col("customer_key")
+        .replace_strict(numbers, default=None, return_dtype=pl.Int64)
+        .alias("customer_no")
+    )
+    return tabs
+
+
+@pytest.mark.parametrize("by", [None, "channel", "gender", ["channel", "gender"]])
+def test_numbered_orders_give_every_metric_as_the_keys_do(by, monkeypatch):
+    import crmkit.metrics.context as context
+
+    seen: list[bool] = []
+    real = context._keys_by_number
+
+    def spied(shared):
+        seen.append(real(shared) is not None)
+        return real(shared)
+
+    monkeypatch.setattr(context, "_keys_by_number", spied)
+    keyed = rows(by, tabs=shop.tables())
+    numbered = rows(by, tabs=_numbered_tables())
+    assert seen == [False, True]  # the facts were grouped by number the second time
+    sort = ["metric", *([by] if isinstance(by, str) else by or [])]
+    assert keyed.height >= 38  # every metric, once per group
+    assert numbered.sort(sort, nulls_last=True).equals(keyed.sort(sort, nulls_last=True))
+
+
+def test_the_customer_number_is_not_a_breakdown():
+    with pytest.raises(UsageError, match="customer_no"):
+        rows("customer_no", "revenue", tabs=_numbered_tables())
