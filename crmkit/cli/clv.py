@@ -63,9 +63,9 @@ def _models_dir(ws: Any) -> Path:  # validation figures kept between runs
 
 
 def _summary(ws: Any, calibration_end: str | None, as_of: dt.date | None, unit: str) -> Any:
-    from crmkit.models import summarize
+    from crmkit.models.workspace import workspace_summary
 
-    return summarize(ws.table("orders"), calibration_end or as_of, unit)
+    return workspace_summary(ws, calibration_end or as_of, unit)
 
 
 def _render_fit(fit_dict: dict[str, Any]) -> None:

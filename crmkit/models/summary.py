@@ -66,8 +66,7 @@ def purchase_days(orders: pl.LazyFrame | pl.DataFrame, key: str = "customer_key"
     """One row per (customer_key, day) purchase with its summed spend as Float64.
 
     `key="customer_no"` groups by the workspace's customer numbers instead (each stands for one
-    key; see `customer_key_of`), which is several times cheaper than hashing the strings: the
-    rows then carry customer_no and its customer_key."""
+    key; see `crmkit.numbers`), which is several times cheaper than hashing the strings."""
     lf = orders.lazy()
     return (
         _purchases(lf)
@@ -76,13 +75,8 @@ def purchase_days(orders: pl.LazyFrame | pl.DataFrame, key: str = "customer_key"
             amount=pl.col("net_amount").cast(pl.Float64),
         )
         .group_by(key, "day")
-        .agg(pl.col("amount").sum(), *_carried_key(key))
+        .agg(pl.col("amount").sum())
     )
-
-
-def _carried_key(key: str) -> list[pl.Expr]:
-    """The customer_key to aggregate along when grouping by the customer number."""
-    return [pl.col("customer_key").first()] if key != "customer_key" else []
 
 
 def _purchases(lf: pl.LazyFrame) -> pl.LazyFrame:
@@ -95,12 +89,6 @@ def _day(lf: pl.LazyFrame) -> pl.Expr:
     """The UTC calendar day of `ordered_at`."""
     at = pl.col("ordered_at")
     return (at.dt.convert_time_zone("UTC") if _is_tz_aware(lf) else at).dt.date()
-
-
-def customer_key_of(orders: pl.LazyFrame | pl.DataFrame) -> str:
-    """`customer_no` when every order with a customer_key also has the number the link step
-    gives it (one per key), else `customer_key` (orders from before the numbers, or elsewhere)."""
-    return "customer_no" if orders_numbered(orders) else "customer_key"
 
 
 def _is_tz_aware(lf: pl.LazyFrame) -> bool:
@@ -143,6 +131,8 @@ def summarize(
     calibration_end: dt.date | dt.datetime | str | None = None,
     unit: str = "weeks",
     holdout: str | None = None,
+    *,
+    customer_keys: pl.Series | None = None,
 ) -> Summary:
     """Summarise orders into (frequency, recency, T, monetary_value) per customer.
 
@@ -150,19 +140,22 @@ def summarize(
     T is measured from the first purchase day to ``calibration_end``. With ``holdout`` (e.g.
     ``"26w"``) the purchase days in (calibration_end, calibration_end + holdout] are counted per
     calibration customer as ``holdout_purchases`` / ``holdout_spend``.
+
+    ``customer_keys``: the workspace customers' keys in ``customer_no`` order, strictly
+    increasing (``crmkit.numbers.customer_keys_by_number``). With it, and orders that all carry
+    their number, the purchases are grouped by number and the keys put back by array lookup.
     """
     days_per_unit = unit_days(unit)
-    key = customer_key_of(orders)
+    numbered = customer_keys is not None and orders_numbered(orders)
+    key = "customer_no" if numbered else "customer_key"
     days = purchase_days(orders, key)
     cal_end = (
         _as_date(calibration_end) if calibration_end is not None else last_purchase_date(orders)
     )
-    extra = [key] if key != "customer_key" else []  # the number, until the holdout is joined
     cal = (
         days.filter(pl.col("day") <= cal_end)
         .group_by(key)
         .agg(  # a customer's days are distinct: the first purchase is at the smallest day
-            *_carried_key(key),
             first_purchase=pl.col("day").min(),
             last=pl.col("day").max(),
             n=pl.len(),
@@ -179,7 +172,7 @@ def summarize(
             .then((pl.col("total") - pl.col("first_amount")) / pl.col("frequency"))
             .otherwise(0.0),
         )
-        .select(*extra, *SUMMARY_SCHEMA)
+        .select(key, *list(SUMMARY_SCHEMA)[1:])
     )
     counts = order_counts(orders)
     holdout_end = None
@@ -193,13 +186,16 @@ def summarize(
         joined = cal.join(hold, on=key, how="left").with_columns(
             pl.col("holdout_purchases").fill_null(0), pl.col("holdout_spend").fill_null(0.0)
         )
-        frame = joined.sort("customer_key").drop(extra).collect()
+        frame = joined.sort(key).collect()
         new_in_holdout = (
             hold.join(cal.select(key), on=key, how="anti").select(pl.len()).collect().item()
         )
         counts["new_customers_in_holdout"] = int(new_in_holdout)
     else:
-        frame = cal.sort("customer_key").drop(extra).collect()
+        frame = cal.sort(key).collect()
+    if numbered:  # numbers follow the keys' order: sorted by number is sorted by key
+        by_number = pl.lit(customer_keys).gather(pl.col(key)).alias("customer_key")
+        frame = frame.select(by_number, pl.exclude(key))
     counts["customers"] = frame.height
     counts["repeat_customers"] = int((frame["frequency"] > 0).sum())
     return Summary(

@@ -17,7 +17,8 @@ import polars as pl
 from crmkit.models.estimate import ClvFit, fit
 from crmkit.models.predict import Predictions, customer_equity, predict
 from crmkit.models.store import load_validation
-from crmkit.models.summary import summarize
+from crmkit.models.summary import Summary, summarize
+from crmkit.numbers import workspace_customer_keys
 from crmkit.workspace import Workspace
 
 DEFAULTS: dict[str, Any] = {
@@ -46,6 +47,12 @@ def clv_settings(ws: Workspace, **given: Any) -> dict[str, Any]:
     return {**DEFAULTS, **cfg, **{k: v for k, v in given.items() if v is not None}}
 
 
+def workspace_summary(ws: Workspace, calibration_end: dt.date | str | None, unit: str) -> Summary:
+    """`summarize` of the workspace's orders, grouped by customer number when it can be."""
+    keys = workspace_customer_keys(ws)
+    return summarize(ws.table("orders"), calibration_end, unit, customer_keys=keys)
+
+
 def predict_workspace(
     ws: Workspace,
     *,
@@ -61,7 +68,7 @@ def predict_workspace(
 ) -> WorkspacePrediction:
     """Fit purchases + spend on the workspace's orders and predict every customer's CLV."""
     s = clv_settings(ws, model=model, unit=unit, horizon=horizon, discount=discount, margin=margin)
-    summary = summarize(ws.table("orders"), calibration_end or as_of, s["unit"])
+    summary = workspace_summary(ws, calibration_end or as_of, s["unit"])
     fitted = fit(summary, model=s["model"], spend=True)
     pred = predict(
         fitted, summary, horizon=s["horizon"], discount=s["discount"], margin=s["margin"]

@@ -91,9 +91,14 @@ def test_unknown_unit_is_refused(make_orders) -> None:
         summarize(make_orders(ROWS), unit="months")
 
 
+# The customers as the link step numbers them: in key order, with customers who never bought
+# ("0", "B2") in between, so the numbers have gaps: A=1, B=2, C=4.
+KEYS = pl.Series("customer_key", ["0", "A", "B", "B2", "C"])
+
+
 def _numbered(orders: pl.DataFrame) -> pl.DataFrame:
-    """The orders with the numbers the link step gives (C=0, A=1, B=2: any one-to-one will do)."""
-    place = {"C": 0, "A": 1, "B": 2}
+    """The orders with the numbers the link step gives them (walk-ins: none)."""
+    place = {"A": 1, "B": 2, "C": 4}
     return orders.with_columns(
         pl.col("customer_key")
         .replace_strict(place, default=None, return_dtype=pl.Int64)
@@ -105,24 +110,35 @@ def _numbered(orders: pl.DataFrame) -> pl.DataFrame:
 def test_grouped_by_customer_number_the_summary_is_the_same(make_orders, holdout) -> None:
     orders = make_orders(ROWS)
     want = summarize(orders, calibration_end="2025-01-31", unit="days", holdout=holdout)
-    got = summarize(_numbered(orders), calibration_end="2025-01-31", unit="days", holdout=holdout)
+    got = summarize(
+        _numbered(orders),
+        calibration_end="2025-01-31",
+        unit="days",
+        holdout=holdout,
+        customer_keys=KEYS,
+    )
     assert got.frame.equals(want.frame) and got.counts == want.counts
     assert got.frame.columns == want.frame.columns  # the number is not in the summary
     a = got.frame.row(0, named=True)  # the hand-worked A of the first test
     assert (a["customer_key"], a["frequency"], a["recency"], a["T"]) == ("A", 2, 14.0, 30.0)
 
 
-def test_an_order_without_its_number_falls_back_to_the_keys(make_orders) -> None:
-    from crmkit.models.summary import customer_key_of
+def test_an_order_without_its_number_falls_back_to_the_keys(make_orders, monkeypatch) -> None:
+    import crmkit.models.summary as summary
 
+    keys_used: list[str] = []
+    real = summary.purchase_days
+    monkeypatch.setattr(
+        summary, "purchase_days", lambda o, key: keys_used.append(key) or real(o, key)
+    )
     numbered = _numbered(make_orders(ROWS))
-    assert customer_key_of(numbered) == "customer_no"
+    summarize(numbered, calibration_end="2025-01-31", unit="days", customer_keys=KEYS)
     gap = numbered.with_columns(
         pl.when(pl.col("net_amount").cast(pl.Float64) == 20.0)
         .then(None)
         .otherwise(pl.col("customer_no"))
         .alias("customer_no")
     )
-    assert customer_key_of(gap) == "customer_key"
-    s = summarize(gap, calibration_end="2025-01-31", unit="days")
+    s = summarize(gap, calibration_end="2025-01-31", unit="days", customer_keys=KEYS)
+    assert keys_used == ["customer_no", "customer_key"]
     assert s.frame.filter(pl.col("customer_key") == "A")["frequency"].item() == 2
