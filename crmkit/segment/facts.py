@@ -236,8 +236,12 @@ def _numbered_facts(p: pl.DataFrame, start: dt.date | None, n: int) -> pl.DataFr
     cols["last_order_all"] = _days(extreme(np.maximum, small)[at])
     cols["orders_all"] = pl.Series(orders[at], dtype=pl.Int64)
     cols["revenue_all"] = _money(total(net)[at])
-    cols["profit_all"] = _money(total(net - cost, has_cost)[at])
-    cols["_no_cost"] = pl.Series(np.bincount(no[has_cost], minlength=n)[at] == 0)
+    if has_cost.all():  # the usual export: no row to mask out
+        cols["profit_all"] = _money(total(net - cost)[at])
+        cols["_no_cost"] = pl.Series(np.zeros(at.size, bool))
+    else:
+        cols["profit_all"] = _money(total(net - cost, has_cost)[at])
+        cols["_no_cost"] = pl.Series(np.bincount(no[has_cost], minlength=n)[at] == 0)
     return pl.DataFrame(cols).with_columns(pl.col("customer_no").set_sorted())
 
 

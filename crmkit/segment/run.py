@@ -111,7 +111,7 @@ class Inputs:
                 self.orders, self.as_of, window=window, timezone=self.tz, statuses=self.statuses
             )
         else:
-            p = self.purchases().lazy()
+            p = self.purchases()  # collected: facts_of aggregates it with numpy
             lf = F.facts_of(p, self.as_of, window=window, customer_keys=nums.customer_keys)
         return lf.collect().with_columns(
             pl.when(pl.col("frequency") > 0)

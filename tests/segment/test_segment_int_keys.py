@@ -66,15 +66,18 @@ def test_numpy_facts_of_collected_purchases_equal_the_group_by(window: str | Non
     assert_frame_equal(by_numpy, by_group)
 
 
-def test_numpy_facts_match_a_plain_python_count() -> None:
-    """Random purchases with negative amounts, missing costs and customers without any cost,
-    aggregated by hand in Python (Decimal sums, dict per customer)."""
+@pytest.mark.parametrize("all_costs", [False, True])
+def test_numpy_facts_match_a_plain_python_count(all_costs: bool) -> None:
+    """Random purchases with negative amounts, and missing costs and customers without any
+    cost (or a cost on every row), aggregated by hand in Python (Decimal sums, dict per
+    customer)."""
     rng = random.Random(7)
     as_of, start = dt.date(2025, 3, 31), dt.date(2025, 1, 1)  # window 90d: Jan 1 .. Mar 31
     rows = []
     for _ in range(3000):
         no = rng.randrange(300)
-        cost = None if no < 30 or rng.random() < 0.3 else Decimal(rng.randrange(0, 9000)) / 100
+        missing = not all_costs and (no < 30 or rng.random() < 0.3)
+        cost = None if missing else Decimal(rng.randrange(0, 9000)) / 100
         day = as_of - dt.timedelta(days=rng.randrange(400))
         rows.append((no, day, Decimal(rng.randrange(-2000, 50000)) / 100, cost))
     p = pl.DataFrame(rows, schema=["customer_no", "day", "net", "cost"], orient="row")
@@ -203,7 +206,16 @@ def _tables(tmp: Path, name: str, *, drop: dict[str, list[str]] | None = None, *
 
 
 @pytest.mark.parametrize("method", ["rfm", "tiers", "lifecycle"])
-def test_workspace_segments_by_number_equal_the_string_fallback(tmp_path, method) -> None:
+def test_workspace_segments_by_number_equal_the_string_fallback(
+    tmp_path, method, monkeypatch
+) -> None:
+    import crmkit.segment.facts as facts
+
+    numpy_runs: list[int] = []
+    real = facts._numbered_facts
+    monkeypatch.setattr(
+        facts, "_numbered_facts", lambda p, *a: numpy_runs.append(p.height) or real(p, *a)
+    )
     full = Workspace(_tables(tmp_path, "full"))
     variants = {
         "no numbers": {
@@ -233,6 +245,7 @@ def test_workspace_segments_by_number_equal_the_string_fallback(tmp_path, method
     assert nums is not None and nums.orders  # the full workspace takes the integer path
     assert nums.customer_keys.to_list() == KEYS
     want = full.segment(method=method, as_of=AS_OF, record=False)
+    assert numpy_runs, "the numbered workspace's facts were not aggregated with numpy"
     assert want.profiles["top_category"].null_count() < want.profiles.height  # lines counted
     for i, (name, spec) in enumerate(variants.items()):
         ws = Workspace(_tables(tmp_path, f"v{i}", **spec))
