@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import sys
 import threading
@@ -26,10 +27,14 @@ class Measured:
 def measure(cmd: list[str], *, env: dict[str, str] | None = None) -> Measured:
     """Run `cmd`; wall-clock seconds, CPU seconds and peak resident memory (MB).
 
-    The peak is the larger of wait4's (the biggest single process) and the most the whole
-    process tree held at once, sampled every 250 ms from /proc: ingest stages a big file in
-    worker processes, which run side by side. On a loaded machine wall time also measures
-    waiting for a core; CPU time (user + system, the tree's) does not."""
+    The peak is the larger of wait4's (the biggest single process, unless it is only what the
+    child inherited from this one) and the most the whole process tree held at once, sampled
+    every 250 ms from /proc: ingest stages a big file in worker processes, side by side. On a
+    loaded machine wall time also measures waiting for a core; CPU time (user + system, the
+    tree's) does not."""
+    # A child's ru_maxrss starts from this process's peak (Linux carries it across fork and
+    # exec): wait4's figure only says something when it is above that.
+    inherited = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL)
     tree_peak = [0]
@@ -46,7 +51,7 @@ def measure(cmd: list[str], *, env: dict[str, str] | None = None) -> Measured:
     sampler.join()
     seconds = time.perf_counter() - start
     cpu = usage.ru_utime + usage.ru_stime
-    peak_kb = max(usage.ru_maxrss, tree_peak[0])
+    peak_kb = max(usage.ru_maxrss if usage.ru_maxrss > inherited else 0, tree_peak[0])
     return Measured(seconds, peak_kb / 1024, os.waitstatus_to_exitcode(status), cpu)
 
 

@@ -172,7 +172,7 @@ def summarize(
             .then((pl.col("total") - pl.col("first_amount")) / pl.col("frequency"))
             .otherwise(0.0),
         )
-        .select(key, *list(SUMMARY_SCHEMA)[1:])
+        .select(key, *(c for c in SUMMARY_SCHEMA if c != "customer_key"))
     )
     counts = order_counts(orders)
     holdout_end = None

@@ -236,12 +236,12 @@ def _numbered_facts(p: pl.DataFrame, start: dt.date | None, n: int) -> pl.DataFr
     cols["last_order_all"] = _days(extreme(np.maximum, small)[at])
     cols["orders_all"] = pl.Series(orders[at], dtype=pl.Int64)
     cols["revenue_all"] = _money(total(net)[at])
-    if has_cost.all():  # the usual export: no row to mask out
-        cols["profit_all"] = _money(total(net - cost)[at])
-        cols["_no_cost"] = pl.Series(np.zeros(at.size, bool))
-    else:
-        cols["profit_all"] = _money(total(net - cost, has_cost)[at])
-        cols["_no_cost"] = pl.Series(np.bincount(no[has_cost], minlength=n)[at] == 0)
+    costed = None if has_cost.all() else has_cost  # the usual export: no row to mask out
+    cols["profit_all"] = _money(total(net - cost, costed)[at])
+    no_cost = (
+        np.zeros(at.size, bool) if costed is None else np.bincount(no[costed], minlength=n)[at] == 0
+    )
+    cols["_no_cost"] = pl.Series(no_cost)
     return pl.DataFrame(cols).with_columns(pl.col("customer_no").set_sorted())
 
 

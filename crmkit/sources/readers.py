@@ -86,7 +86,8 @@ class CsvSlicer:
     data_line: int  # 1-based physical line of the first record
     names: tuple[str, ...]
 
-    def _csv(self) -> pl.LazyFrame:
+    def scan(self) -> pl.LazyFrame:
+        """Every record as read, with its raw `__line` index (blank records included)."""
         return pl.scan_csv(
             self.path,
             has_header=False,
@@ -106,11 +107,11 @@ class CsvSlicer:
 
     def rows(self) -> int:
         """How many records (blank ones included) the file holds."""
-        return self._csv().select(pl.len()).collect().item()
+        return self.scan().select(pl.len()).collect().item()
 
     def frame(self, offset: int = 0, length: int | None = None) -> pl.LazyFrame:
         """Records `offset` .. `offset + length` (to the end when None) as `_scan` gives them."""
-        lf = self._csv()
+        lf = self.scan()
         if offset or length is not None:
             lf = lf.slice(offset, length)
         names = list(self.names)
@@ -292,10 +293,10 @@ def _read_delimited(
     if source.suspect_quotes:
         source = _normalized(path, source, layout)
     names = unique_headers(layout.header_fields, layout.width)
-    frame = _scan(source, layout, names)
-    slicer = None
-    if names and not source.has_quotes and n_rows is None:
-        slicer = CsvSlicer(source.path, layout.delimiter, layout.data_line, tuple(names))
+    records = CsvSlicer(source.path, layout.delimiter, layout.data_line, tuple(names))
+    frame = _scan(records, source.has_quotes)
+    # a range of records can be read on its own only where no quoted field spans lines
+    slicer = records if names and not source.has_quotes and n_rows is None else None
     if n_rows is not None:
         frame = frame.head(n_rows)
     return ReadResult(
@@ -479,13 +480,13 @@ def _normalized(path: Path, source: enc.TextSource, layout: _Layout) -> enc.Text
     return enc.TextSource(out, source.encoding, True, source.complete)
 
 
-def _scan(source: enc.TextSource, layout: _Layout, names: list[str]) -> pl.LazyFrame:
+def _scan(records: CsvSlicer, has_quotes: bool) -> pl.LazyFrame:
     """Lazy polars scan of the data records with `__line` and blank lines dropped."""
+    names = list(records.names)
     if not names:
         return pl.LazyFrame(schema={LINE: pl.Int64})
-    slicer = CsvSlicer(source.path, layout.delimiter, layout.data_line, tuple(names))
-    if not source.has_quotes:
-        return slicer.frame()
+    if not has_quotes:
+        return records.frame()
     # a quoted field may span lines: each record's line is its index plus the line breaks
     # inside the records before it
     line = pl.col(LINE).cast(pl.Int64)
@@ -493,7 +494,7 @@ def _scan(source: enc.TextSource, layout: _Layout, names: list[str]) -> pl.LazyF
         pl.col(n).str.count_matches("\n", literal=True).fill_null(0) for n in names
     )
     line = line + newlines.cum_sum().shift(1, fill_value=0).cast(pl.Int64)
-    return _drop_blank(slicer._csv().with_columns(line.alias(LINE)), names).select(*names, LINE)
+    return _drop_blank(records.scan().with_columns(line.alias(LINE)), names).select(*names, LINE)
 
 
 def _drop_blank(lf: pl.LazyFrame, names: list[str]) -> pl.LazyFrame:
