@@ -5,7 +5,8 @@
 table's typed columns without `customer_key`, `__line`, `__code`, `__reason`) and its two views
 `accepted` (typed columns + `__line`) and `rejects` (`__line`, `source`, `source_file`,
 `reason_code`, `reason`). Every input row lands in exactly one of the views. All work
-is lazy (phone columns are normalised per batch with a cache, see `phones`).
+is lazy, except that phone columns are joined to a table of their distinct values
+(`phones.PhoneBook`): `clean` collects those values first, so it suits an in-memory chunk.
 Each raw column goes through `text` once into a helper column and every parser reads that
 (NFKC runs only on non-ASCII values).
 
@@ -73,7 +74,7 @@ from crmkit.pipeline.normalize import (
     parse_tags,
 )
 from crmkit.pipeline.options import CleanOptions, CleanResult
-from crmkit.pipeline.phones import phone_e164
+from crmkit.pipeline.phones import PhoneBook
 from crmkit.pipeline.text import ident_from_text, let, loose, text
 from crmkit.schema import CUSTOMER_REF, MONEY, Table
 
@@ -97,6 +98,7 @@ _BIRTH_MIN_YEAR = 1900
 _RAW = "__raw__"
 _TEXT = "__text__"
 _NUM = "__num__"
+_E164 = "__e164__"
 
 
 def _raw(column: str) -> str:
@@ -386,8 +388,14 @@ def _checks(table: Table, opts: CleanOptions) -> _Checks:
     return checks
 
 
-def clean(frame: pl.LazyFrame, table: Table, options: CleanOptions) -> CleanResult:
-    """Parse, derive and validate one raw table; split rows into accepted and rejects."""
+def clean(
+    frame: pl.LazyFrame, table: Table, options: CleanOptions, phones: PhoneBook | None = None
+) -> CleanResult:
+    """Parse, derive and validate one raw table; split rows into accepted and rejects.
+
+    `phones` (for `options.phone_region`) carries normalised phone numbers from one call to the
+    next, e.g. over the chunks of one file; by default each call starts a new book.
+    """
     present = set(frame.collect_schema().names())
     names = table.names
     missing = [c for c in names if c not in present]
@@ -400,15 +408,18 @@ def clean(frame: pl.LazyFrame, table: Table, options: CleanOptions) -> CleanResu
         *[pl.col(c).cast(pl.String) for c in names if c in present],
     ).rename({c: _raw(c) for c in names})
 
+    book = phones or PhoneBook(options.phone_region)
+    if book.region != options.phone_region:
+        raise ValueError(f"a phone book for {book.region}, not {options.phone_region}")
+    phone_cols = [c.name for c in table.columns if c.kind == "phone" and c.name in present]
+    for c in phone_cols:
+        frame = book.attach(frame, _raw(c), _E164 + c)
+
     frame = frame.with_columns(_text_stage(table, options))
     parsed: list[pl.Expr] = []
     for col in table.columns:
         if col.kind == "phone":
-            value = (
-                phone_e164(pl.col(_raw(col.name)), options.phone_region)
-                if col.name in present
-                else pl.lit(None, pl.String)
-            )
+            value = pl.col(_E164 + col.name) if col.name in phone_cols else pl.lit(None, pl.String)
         else:
             value = _parse(col.name, col.kind, table, options)
         parsed.append(value.cast(col.dtype).alias(col.name))

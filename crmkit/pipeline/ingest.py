@@ -294,14 +294,13 @@ class Ingestor:
                 if name == "order_lines" and order_rejects is not None and order_rejects.height:
                     frame, lost = _drop_lines_of_rejected_orders(frame, order_rejects)
                     rejected_lines.append(lost.collect())
-                part = self._part(index, name)
-                # One cleaning pass: every row with its verdict goes to the part; the accepted
+                # One cleaning pass: every row with its verdict goes to the parts; the accepted
                 # rows are read back by `merge`, the (few) rejects right here.
-                write_part(frame, name, plan, part, index)
-                staged.append((name, part))
+                written = write_part(frame, name, plan, self._part(index, name), index)
+                staged += [(name, part) for part in written]
                 if name == "orders" and line_items:
                     # Line-item files count lines: a rejected order rejects its lines.
-                    rej = rejects_of(pl.scan_parquet(part)).collect()
+                    rej = rejects_of(pl.scan_parquet(written)).collect()
                     order_rejects = (
                         frames["orders"]
                         .select("__line", "__lines")

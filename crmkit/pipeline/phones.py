@@ -6,9 +6,10 @@ field (`,` `;` `/` `、` `|`) → the first valid one; `00` international prefix
 `+86`; extensions are dropped. A number without a country code needs `region`; a number that
 `phonenumbers` does not consider valid gives null.
 
-`phone_e164` maps a column batch by batch, normalising each distinct value once (a cache spans
-the batches) — cheap because real exports have far fewer distinct phones than rows. The
-distinct values take one of two paths, which give identical answers:
+`PhoneBook.attach` (what cleaning uses) joins a frame to a table of its distinct values; the
+`phone_e164` expression maps a column batch by batch with a cache across the batches. Either
+way each distinct value is normalised once — cheap because real exports have far fewer distinct
+phones than rows. The distinct values take one of two paths, which give identical answers:
 
 * Vectorised, for the common case: a value made only of ASCII digits, `+`, blanks, `-`, `.` and
   Excel guards that folds to `+digits` (or `digits` with a `region`). It is split into country
@@ -332,6 +333,32 @@ def normalize_phone(
     """Distinct raw values → E.164 (or None), the same mapping `phone_e164` applies."""
     table = _e164_table(pl.Series(list(set(values)), dtype=pl.String), region)
     return dict(zip(table["raw"].to_list(), table["e164"].to_list(), strict=True))
+
+
+class PhoneBook:
+    """E.164 of raw phone values for one default `region`, each distinct value normalised once
+    for as long as the book lives (a file's chunks share one book).
+
+    `attach` works on whole frames with joins: per value it costs a hash lookup, where
+    `phone_e164`'s per-batch Python cache costs several Python object operations.
+    """
+
+    def __init__(self, region: str | None) -> None:
+        self.region = region
+        self.known = pl.DataFrame(schema={"raw": pl.String, "e164": pl.String})
+
+    def attach(self, frame: pl.LazyFrame, column: str, out: str) -> pl.LazyFrame:
+        """`frame` with `out`, the E.164 of its String column `column` (null where invalid).
+
+        Collects the distinct values of `column` first: cheap for an in-memory frame, a second
+        read of the input for a lazy scan.
+        """
+        values = frame.select(pl.col(column).drop_nulls().unique()).collect().to_series()
+        new = values.to_frame("raw").join(self.known, on="raw", how="anti")
+        if new.height:
+            self.known = pl.concat([self.known, _e164_table(new["raw"], self.region)])
+        table = self.known.lazy().rename({"raw": column, "e164": out})
+        return frame.join(table, on=column, how="left", maintain_order="left")
 
 
 def phone_e164(expr: pl.Expr, region: str | None) -> pl.Expr:

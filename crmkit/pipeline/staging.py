@@ -1,12 +1,18 @@
 """Turn one read file into cleaned, staged rows — in one go, or in row ranges in parallel.
 
 `frames_of` maps a file's records onto canonical tables (mapping, a source's `constants` and
-`derive:` rules, lineage). Ingest cleans each table and writes every row with its verdict to a
-temporary part file.
+`derive:` rules, lineage). Ingest cleans each table and writes every row with its verdict to
+temporary part files (lz4 Parquet, one per chunk, read once by the merge).
 
-Cleaning is CPU-bound, and in one process it leans on Python callbacks (dates, amounts and
-phones are parsed batch by batch) that share one interpreter lock: one process gets about 1.4
-of 2 cores. So a big delimited file (`SPLIT_BYTES` or more) whose records can be read by range
+Cleaning runs on in-memory chunks of `CHUNK_ROWS` records (`write_part`): a CSV scan hands
+the streaming engine morsels of a few thousand rows, and every morsel would pay for each of the
+Python callbacks (text folding, dates, amounts per batch) — chunks in memory come in morsels of
+100k rows, at less than half the cost. Chunks of one file share one `PhoneBook`, so each
+distinct phone is normalised once per file (or range).
+
+Cleaning is CPU-bound, and in one process it leans on those Python callbacks, which share one
+interpreter lock: one process gets about 1.4 of 2 cores. So a big delimited file
+(`SPLIT_BYTES` or more) whose records can be read by range
 (`ReadResult.slicer`: no field spans lines) and that maps onto one table without line items is
 cut into one range per worker process (`ingest.processes`). Each worker maps, cleans and writes
 its range (`stage_range`), and the parts are taken in range order: the rows, their `__line`
@@ -22,7 +28,7 @@ import pickle
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,11 +38,13 @@ import polars as pl
 from crmkit import schema
 from crmkit.errors import UsageError
 from crmkit.pipeline.clean import CleanOptions, clean
+from crmkit.pipeline.phones import PhoneBook
 from crmkit.sources.mapping import Mapping, apply_mapping
 from crmkit.sources.readers import CsvSlicer, ReadResult
 
 SPLIT_BYTES = 256 << 20  # smaller files stage faster in one process than it takes to start more
 MAX_PROCESSES = 8
+CHUNK_ROWS = 500_000  # per chunk cleaned in memory: ~0.5 GB at its peak, about as fast as 1M
 
 
 @dataclass(frozen=True)
@@ -116,14 +124,37 @@ def derive(
     return out
 
 
-def write_part(frame: pl.LazyFrame, name: str, plan: StagePlan, part: Path, index: int) -> None:
-    """Clean one table's rows and write them all, each with its verdict, to `part`."""
+def write_part(
+    frame: pl.LazyFrame, name: str, plan: StagePlan, part: Path, index: int
+) -> list[Path]:
+    """Clean one table's rows chunk by chunk and write them all, each with its verdict: one
+    file per chunk, named after `part`. Returns the files in row order (at least one)."""
     lineage = [pl.lit(plan.source).alias("source"), pl.lit(plan.shown).alias("source_file")]
     frame = frame.with_columns(lineage).drop("__lines", strict=False)
-    cleaned = clean(frame, schema.table(name), plan.options)
-    # a temporary file read once by the merge: fast compression over small size
-    staged = cleaned.checked.with_columns(pl.lit(index).alias("__file"))
-    staged.sink_parquet(part, compression="lz4")
+    table = schema.table(name)
+    phones = PhoneBook(plan.options.phone_region)
+    paths: list[Path] = []
+    for chunk in _chunks(frame):
+        cleaned = clean(chunk.lazy(), table, plan.options, phones=phones)
+        path = part.with_name(f"{part.stem}.{len(paths):05d}{part.suffix}")
+        # a temporary file read once by the merge: fast compression over small size
+        staged = cleaned.checked.with_columns(pl.lit(index).alias("__file"))
+        staged.sink_parquet(path, compression="lz4")
+        paths.append(path)
+    return paths
+
+
+def _chunks(frame: pl.LazyFrame) -> Iterator[pl.DataFrame]:
+    """`frame` in consecutive in-memory chunks of `CHUNK_ROWS` rows (one empty chunk when it
+    has none). Each is rechunked: the engine cuts an in-memory frame into morsels along its
+    arrays, and a batch straight from a scan is made of many small ones."""
+    empty = True
+    for chunk in frame.collect_batches(chunk_size=CHUNK_ROWS):
+        if chunk.height or empty:
+            yield chunk.rechunk()
+            empty = False
+    if empty:
+        yield frame.limit(0).collect()
 
 
 def splittable(result: ReadResult, frames: dict[str, pl.LazyFrame], workers: int) -> bool:
@@ -148,21 +179,22 @@ def ranges(rows: int, parts: int) -> list[tuple[int, int | None]]:
 
 def stage_range(
     slicer: CsvSlicer, offset: int, length: int | None, plan: StagePlan, part: Path, index: int
-) -> pl.DataFrame | None:
-    """Worker: map, clean and write records `offset` .. `offset + length` to `part`; returns
-    that range's summary rows (`__dropped`), if the mapping drops any."""
+) -> tuple[list[Path], pl.DataFrame | None]:
+    """Worker: map, clean and write records `offset` .. `offset + length` to files named after
+    `part`; returns them and that range's summary rows (`__dropped`), if the mapping drops any."""
     frames = frames_of(slicer.frame(offset, length), plan)
     dropped = frames.pop("__dropped", None)
     ((name, frame),) = frames.items()
-    write_part(frame, name, plan, part, index)
-    return None if dropped is None else dropped.collect()
+    paths = write_part(frame, name, plan, part, index)
+    return paths, None if dropped is None else dropped.collect()
 
 
 def stage_in_ranges(
     slicer: CsvSlicer, plan: StagePlan, workers: int, part: Callable[[], Path], index: int
 ) -> tuple[list[Path], list[pl.DataFrame]]:
     """Stage the file in up to `workers` ranges at once, one worker process each, each range
-    into a new `part()`; returns the parts in range order and the summary rows the ranges dropped.
+    into files named after a new `part()`; returns the files in range order and the summary
+    rows the ranges dropped.
 
     Workers are fresh interpreters running this module (`python -m crmkit.pipeline.staging
     TASK`), not `multiprocessing` children: those would import the caller's main script again,
@@ -170,38 +202,38 @@ def stage_in_ranges(
     raised here with its message (the parts are temporary: the calling ingest removes them).
     """
     spans = ranges(slicer.rows(), workers)
-    paths = [part() for _ in spans]
     procs = []
-    for i, ((offset, length), path) in enumerate(zip(spans, paths, strict=True)):
+    for i, (offset, length) in enumerate(spans):
+        path = part()
         task = path.with_name(f"{path.stem}.task")
         task.write_bytes(pickle.dumps((slicer, offset, length, plan, path, index)))
         cmd = [sys.executable, "-m", "crmkit.pipeline.staging", str(task)]
         procs.append((i, task, subprocess.Popen(cmd, stderr=subprocess.PIPE)))
-    failures, dropped = [], []
+    failures, paths, dropped = [], [], []
     for i, task, proc in procs:
         _, err = proc.communicate()
         if proc.returncode != 0:
             said = err.decode(errors="replace").strip()[-2000:] or "no message"
             failures.append(f"range {i + 1} (worker exit {proc.returncode}): {said}")
             continue
-        out = task.with_suffix(".dropped")
-        if out.exists():
-            dropped.append(pl.read_parquet(out))
+        written, lost = pickle.loads(task.with_suffix(".out").read_bytes())
+        paths += written
+        if lost is not None:
+            dropped.append(lost)
     if failures:
         raise RuntimeError("staging in worker processes failed: " + "; ".join(failures))
     return paths, dropped
 
 
 def _worker(task: Path) -> None:
-    """One worker: stage the range the task file names; summary rows go next to it."""
+    """One worker: stage the range the task file names; what it wrote goes next to it."""
     with contextlib.suppress(OSError, AttributeError):  # die with the ingest (Linux only)
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     if os.getppid() == 1:  # the ingest is gone already
         sys.exit(1)
     slicer, offset, length, plan, path, index = pickle.loads(task.read_bytes())
-    dropped = stage_range(slicer, offset, length, plan, path, index)
-    if dropped is not None:
-        dropped.write_parquet(task.with_suffix(".dropped"))
+    result = stage_range(slicer, offset, length, plan, path, index)
+    task.with_suffix(".out").write_bytes(pickle.dumps(result))
 
 
 if __name__ == "__main__":

@@ -222,7 +222,9 @@ def test_unknown_or_missing_region():
         assert phones.normalize_phone(values, region) == {v: ORACLE(v, region) for v in values}
 
 
-def test_phone_e164_parses_each_number_once_across_batches(monkeypatch):
+@pytest.fixture
+def e164_calls(monkeypatch) -> list[int]:
+    """How many values each call of `_e164_table` normalises."""
     calls: list[int] = []
     real = phones._e164_table
 
@@ -231,8 +233,24 @@ def test_phone_e164_parses_each_number_once_across_batches(monkeypatch):
         return real(values, region)
 
     monkeypatch.setattr(phones, "_e164_table", counting)
+    return calls
+
+
+def test_phone_e164_parses_each_number_once_across_batches(e164_calls):
     numbers = [f"+86 139{i:08d}" for i in range(300)]
     frame = pl.LazyFrame({"phone": numbers * 10})  # every number on ten rows
     out = frame.select(phones.phone_e164(pl.col("phone"), "CN")).collect(engine="streaming")
     assert out["phone"].to_list() == [n.replace(" ", "") for n in numbers] * 10
-    assert sum(calls) == 300  # each distinct number normalised once, whatever the batching
+    assert sum(e164_calls) == 300  # each distinct number normalised once, whatever the batching
+
+
+def test_phone_book_normalises_each_number_once_and_keeps_the_rows(e164_calls):
+    book = phones.PhoneBook("CN")
+    first = ["13800138000", None, "bad", "+86 139 0000 0001", "13800138000"]
+    second = ["+86 139 0000 0001", "(415) 555-2671", None, "13800138000"]
+    for raw in (first, second):
+        frame = pl.LazyFrame({"phone": raw, "row": range(len(raw))})
+        out = book.attach(frame, "phone", "e164").collect()
+        assert out["row"].to_list() == list(range(len(raw)))  # every row, in order
+        assert out["e164"].to_list() == [None if v is None else ORACLE(v, "CN") for v in raw]
+    assert e164_calls == [3, 1]  # the second frame only normalises the number it adds

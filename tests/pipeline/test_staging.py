@@ -152,3 +152,37 @@ def test_the_same_bytes_either_way(tmp_path, splits) -> None:
         digests.append(hashlib.sha256(path.read_bytes()).hexdigest())
     assert splits == [2]  # the second workspace was staged by two workers
     assert digests[0] == digests[1]
+
+
+def test_staging_in_chunks_equals_staging_in_one_chunk(tmp_path, monkeypatch) -> None:
+    """Chunks of 250 records give what one chunk gives, and share one phone book: each of the
+    40 customers' phone numbers is normalised once, not once per chunk."""
+    from crmkit.pipeline import phones
+
+    text = _orders_csv(3000)
+    one = _workspace(tmp_path / "one", 1, text)
+    ingest(one)
+    normalised: list[int] = []
+    real_table, real_chunks = phones._e164_table, staging._chunks
+    chunks: list[int] = []
+
+    def counted_table(values, region):
+        normalised.append(values.len())
+        return real_table(values, region)
+
+    def counted_chunks(frame):
+        for chunk in real_chunks(frame):
+            chunks.append(chunk.height)
+            yield chunk
+
+    monkeypatch.setattr(phones, "_e164_table", counted_table)
+    monkeypatch.setattr(staging, "_chunks", counted_chunks)
+    monkeypatch.setattr(staging, "CHUNK_ROWS", 250)
+    many = _workspace(tmp_path / "many", 1, text)
+    ingest(many)
+    # 3000 orders + 104 repeats (i % 29 == 3; blank lines are not records) in chunks of 250
+    assert chunks == [250] * 12 + [104]
+    assert sum(normalised) == 40
+    for table in ("orders", "customers", "rejects", "identity_map"):
+        want, got = one.table(table).collect(), many.table(table).collect()
+        assert _without_run(got).equals(_without_run(want)), table
