@@ -63,11 +63,7 @@ def processes(setting: Any) -> int:
     """Worker processes for big files from `ingest.processes`: `auto` (default) = the cores this
     process may use (at most `MAX_PROCESSES`), 1 = never split."""
     if setting in (None, "auto"):
-        try:
-            cores = len(os.sched_getaffinity(0))
-        except AttributeError:  # not on Linux
-            cores = os.cpu_count() or 1
-        return max(1, min(cores, MAX_PROCESSES))
+        return max(1, min(_cores(), MAX_PROCESSES))
     try:
         n = int(setting)
     except (TypeError, ValueError):
@@ -77,6 +73,21 @@ def processes(setting: Any) -> int:
             f"ingest.processes must be a whole number of 1 or more, or auto, got {setting!r}"
         )
     return n
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _worker_env(workers: int) -> dict[str, str]:
+    """The environment of one of `workers` staging workers: each gets its share of polars'
+    threads (of `POLARS_MAX_THREADS` if set, else of the cores). More threads than cores only
+    add switching: 3M orders in 2 workers, 15.3-16.3 s with 2 threads each, 14.1-14.7 s with 1."""
+    total = int(os.environ.get("POLARS_MAX_THREADS") or 0) or _cores()
+    return {**os.environ, "POLARS_MAX_THREADS": str(max(1, total // workers))}
 
 
 def frames_of(raw: pl.LazyFrame, plan: StagePlan) -> dict[str, pl.LazyFrame]:
@@ -208,7 +219,8 @@ def stage_in_ranges(
         task = path.with_name(f"{path.stem}.task")
         task.write_bytes(pickle.dumps((slicer, offset, length, plan, path, index)))
         cmd = [sys.executable, "-m", "crmkit.pipeline.staging", str(task)]
-        procs.append((i, task, subprocess.Popen(cmd, stderr=subprocess.PIPE)))
+        env = _worker_env(len(spans))
+        procs.append((i, task, subprocess.Popen(cmd, stderr=subprocess.PIPE, env=env)))
     failures, paths, dropped = [], [], []
     for i, task, proc in procs:
         _, err = proc.communicate()

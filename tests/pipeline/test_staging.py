@@ -186,3 +186,13 @@ def test_staging_in_chunks_equals_staging_in_one_chunk(tmp_path, monkeypatch) ->
     for table in ("orders", "customers", "rejects", "identity_map"):
         want, got = one.table(table).collect(), many.table(table).collect()
         assert _without_run(got).equals(_without_run(want)), table
+
+
+def test_workers_share_the_threads(monkeypatch) -> None:
+    monkeypatch.setattr(staging, "_cores", lambda: 8)
+    monkeypatch.delenv("POLARS_MAX_THREADS", raising=False)
+    assert staging._worker_env(2)["POLARS_MAX_THREADS"] == "4"
+    assert staging._worker_env(3)["POLARS_MAX_THREADS"] == "2"  # 8 // 3
+    assert staging._worker_env(16)["POLARS_MAX_THREADS"] == "1"  # never none
+    monkeypatch.setenv("POLARS_MAX_THREADS", "6")  # a cap the user set is shared too
+    assert staging._worker_env(2)["POLARS_MAX_THREADS"] == "3"
