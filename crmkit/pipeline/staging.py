@@ -161,9 +161,9 @@ def _chunks(frame: pl.LazyFrame) -> Iterator[pl.DataFrame]:
     arrays, and a batch straight from a scan is made of many small ones."""
     empty = True
     for chunk in frame.collect_batches(chunk_size=CHUNK_ROWS):
-        if chunk.height or empty:
-            yield chunk.rechunk()
+        if chunk.height:
             empty = False
+            yield chunk.rechunk()
     if empty:
         yield frame.limit(0).collect()
 
@@ -214,12 +214,12 @@ def stage_in_ranges(
     """
     spans = ranges(slicer.rows(), workers)
     procs = []
+    env = _worker_env(len(spans))
     for i, (offset, length) in enumerate(spans):
         path = part()
         task = path.with_name(f"{path.stem}.task")
         task.write_bytes(pickle.dumps((slicer, offset, length, plan, path, index)))
         cmd = [sys.executable, "-m", "crmkit.pipeline.staging", str(task)]
-        env = _worker_env(len(spans))
         procs.append((i, task, subprocess.Popen(cmd, stderr=subprocess.PIPE, env=env)))
     failures, paths, dropped = [], [], []
     for i, task, proc in procs:

@@ -196,3 +196,16 @@ def test_workers_share_the_threads(monkeypatch) -> None:
     assert staging._worker_env(16)["POLARS_MAX_THREADS"] == "1"  # never none
     monkeypatch.setenv("POLARS_MAX_THREADS", "6")  # a cap the user set is shared too
     assert staging._worker_env(2)["POLARS_MAX_THREADS"] == "3"
+
+
+def test_a_file_with_a_header_and_no_records_stages_nothing(tmp_path) -> None:
+    ws = _workspace(tmp_path, 1, "Order No,Email,Phone,Order Date,Total,Status\n\n")
+    result = ingest(ws)
+    (file,) = result.files
+    assert (file.status, file.rows_read, file.rows_accepted, file.rows_rejected) == (
+        "ingested",
+        0,
+        0,
+        0,
+    )
+    assert ws.table("orders").collect().height == 0
