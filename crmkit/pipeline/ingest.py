@@ -296,7 +296,8 @@ class Ingestor:
                     rejected_lines.append(lost.collect())
                 # One cleaning pass: every row with its verdict goes to the parts; the accepted
                 # rows are read back by `merge`, the (few) rejects right here.
-                written = write_part(frame, name, plan, self._part(index, name), index)
+                part = self._part(index, name)
+                written = write_part(frame, name, plan, part, index, chunked=not line_items)
                 staged += [(name, part) for part in written]
                 if name == "orders" and line_items:
                     # Line-item files count lines: a rejected order rejects its lines.
@@ -439,7 +440,9 @@ class Ingestor:
             kept = index.select("__row", "__file")
             self._count_duplicates(name, every, kept)
             if kept.height < every.height:
-                incoming = incoming.join(kept.lazy().select("__row"), on="__row", how="semi")
+                # in file order: the streaming engine interleaves the parts otherwise
+                kept_rows = kept.lazy().select("__row")
+                incoming = incoming.join(kept_rows, on="__row", how="semi", maintain_order="left")
             new_rows = incoming.select(cols)
             if name == "orders":
                 incoming, fresh = number_orders(incoming, index, every.height, stored_no)
