@@ -44,11 +44,13 @@ def orders_numbered(orders: pl.LazyFrame | pl.DataFrame) -> bool:
     return not lf.select(mismatched.any()).collect().item()
 
 
-def workspace_customer_keys(ws: Workspace) -> pl.Series | None:
-    """`customer_keys_by_number` of the workspace's `customers` (only its two key columns read)."""
-    if not ws.has_table("customers"):
-        return None
-    customers = ws.table("customers")
+def customer_keys_of(customers: pl.LazyFrame) -> pl.Series | None:
+    """`customer_keys_by_number` of a stored `customers` table (only its two key columns read)."""
     if "customer_no" not in customers.collect_schema().names():
         return None
     return customer_keys_by_number(customers.select("customer_key", "customer_no").collect())
+
+
+def workspace_customer_keys(ws: Workspace) -> pl.Series | None:
+    """`customer_keys_of` the workspace's `customers`, if it has them."""
+    return customer_keys_of(ws.table("customers")) if ws.has_table("customers") else None

@@ -18,7 +18,7 @@ from crmkit.config import Config
 from crmkit.errors import UsageError
 from crmkit.metrics.registry import Unavailable
 from crmkit.metrics.settings import get_setting
-from crmkit.numbers import customer_keys_by_number, orders_numbered
+from crmkit.numbers import customer_keys_of, orders_numbered
 from crmkit.periods import Period
 from crmkit.schema import INTERNAL_NUMBERS
 
@@ -182,10 +182,9 @@ def _all_facts(shared: Shared) -> pl.DataFrame:
 
 def _keys_by_number(shared: Shared) -> pl.Series | None:
     """The customers' keys in number order when the orders' `customer_no` can group them."""
-    if "customer_no" not in shared.columns("customers") or not shared.has("customers"):
+    if not shared.has("customers"):
         return None
-    customers = shared.tables["customers"].select("customer_key", "customer_no").collect()
-    keys = customer_keys_by_number(customers)
+    keys = customer_keys_of(shared.tables["customers"])
     return keys if keys is not None and orders_numbered(shared.table("orders")) else None
 
 

@@ -296,8 +296,7 @@ class Ingestor:
                     rejected_lines.append(lost.collect())
                 # One cleaning pass: every row with its verdict goes to the parts; the accepted
                 # rows are read back by `merge`, the (few) rejects right here.
-                part = self._part(index, name)
-                written = write_part(frame, name, plan, part, index, chunked=not line_items)
+                written = write_part(frame, name, plan, self._part(index, name), index)
                 staged += [(name, part) for part in written]
                 if name == "orders" and line_items:
                     # Line-item files count lines: a rejected order rejects its lines.
@@ -308,12 +307,15 @@ class Ingestor:
                         .join(rej.lazy().select("__line", "reason_code", "reason"), on="__line")
                         .collect()
                     )
+        by_table: dict[str, list[Path]] = {}
         for name, part in staged:
             self.parts.setdefault(name, []).append((index, part))
-            rows_seen += pl.scan_parquet(part).select(pl.len()).collect().item()  # metadata only
+            by_table.setdefault(name, []).append(part)
+        for name, files in by_table.items():
+            rows_seen += pl.scan_parquet(files).select(pl.len()).collect().item()  # metadata only
             if name == "orders" and line_items:
                 continue  # counted at the line level, above
-            rej = rejects_of(pl.scan_parquet(part)).collect()
+            rej = rejects_of(pl.scan_parquet(files)).collect()
             rejected_lines.append(
                 rej.select("__line", "reason_code", "reason", pl.lit(name).alias("table"))
             )
@@ -539,7 +541,9 @@ def _drop_lines_of_rejected_orders(
     bad = lines.join(lost.lazy(), on="__line", how="inner").select(
         "__line", "reason_code", "reason", pl.lit("order_lines").alias("table")
     )
-    return lines.join(lost.lazy(), on="__line", how="anti"), bad
+    # in file order: an anti join on the streaming engine may otherwise move rows
+    kept = lines.join(lost.lazy(), on="__line", how="anti", maintain_order="left")
+    return kept, bad
 
 
 KnownFiles = dict[tuple[str, int, dt.datetime], str]

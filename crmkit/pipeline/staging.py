@@ -136,25 +136,16 @@ def derive(
 
 
 def write_part(
-    frame: pl.LazyFrame,
-    name: str,
-    plan: StagePlan,
-    part: Path,
-    index: int,
-    chunked: bool = True,
+    frame: pl.LazyFrame, name: str, plan: StagePlan, part: Path, index: int
 ) -> list[Path]:
     """Clean one table's rows chunk by chunk and write them all, each with its verdict: one
-    file per chunk, named after `part`. Returns the files in row order (at least one).
-
-    `chunked=False` cleans the whole frame in one streaming pass instead: line-item exports,
-    whose orders and lines come from a sort and a group-by of the whole file, came back from
-    `collect_batches` in an order that changed from run to run."""
+    file per chunk, named after `part`. Returns the files in row order (at least one)."""
     lineage = [pl.lit(plan.source).alias("source"), pl.lit(plan.shown).alias("source_file")]
     frame = frame.with_columns(lineage).drop("__lines", strict=False)
     table = schema.table(name)
     phones = PhoneBook(plan.options.phone_region)
     paths: list[Path] = []
-    for chunk in _chunks(frame) if chunked else [frame]:
+    for chunk in _chunks(frame):
         cleaned = clean(chunk.lazy(), table, plan.options, phones=phones)
         path = part.with_name(f"{part.stem}.{len(paths):05d}{part.suffix}")
         # a temporary file read once by the merge: fast compression over small size

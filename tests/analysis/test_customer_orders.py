@@ -33,17 +33,21 @@ ORDERS = frame(
 )
 
 
-def test_customers_numbered_in_key_order_and_rows_sorted_by_customer_then_day():
-    base = customer_orders(ORDERS, AS_OF).collect()
-    assert base.keys.collect().rows() == [(0, "a"), (1, "b")]
-    rows = base.rows.collect()
+def _assert_hand_worked_rows(rows: pl.DataFrame, a: int, b: int) -> None:
+    """The three orders up to as-of, customer `a`'s then `b`'s, each customer's by day."""
     assert rows.select("cid", "day", "status", "purchase").rows() == [
-        (0, dt.date(2025, 1, 20), "cancelled", False),
-        (1, dt.date(2025, 1, 5), "partially_refunded", True),
-        (1, dt.date(2025, 2, 1), "completed", True),
+        (a, dt.date(2025, 1, 20), "cancelled", False),
+        (b, dt.date(2025, 1, 5), "partially_refunded", True),
+        (b, dt.date(2025, 2, 1), "completed", True),
     ]
     assert [float(v) for v in rows["net_amount"]] == [20.0, 30.0, 10.0]
     assert rows["cid"].flags["SORTED_ASC"]
+
+
+def test_customers_numbered_in_key_order_and_rows_sorted_by_customer_then_day():
+    base = customer_orders(ORDERS, AS_OF).collect()
+    assert base.keys.collect().rows() == [(0, "a"), (1, "b")]
+    _assert_hand_worked_rows(base.rows.collect(), 0, 1)
     assert base.purchases().collect()["cid"].to_list() == [1, 1]
 
 
@@ -72,14 +76,7 @@ NUMBERED = ORDERS.with_columns(
 def test_customer_no_is_the_cid_when_the_numbers_are_given():
     base = customer_orders(NUMBERED, AS_OF, KEYS).collect()
     assert base.keys.collect().rows() == [(1, "a"), (2, "b")]  # "0a" bought nothing: a gap
-    rows = base.rows.collect()
-    assert rows.select("cid", "day", "status", "purchase").rows() == [
-        (1, dt.date(2025, 1, 20), "cancelled", False),
-        (2, dt.date(2025, 1, 5), "partially_refunded", True),
-        (2, dt.date(2025, 2, 1), "completed", True),
-    ]
-    assert [float(v) for v in rows["net_amount"]] == [20.0, 30.0, 10.0]
-    assert rows["cid"].flags["SORTED_ASC"]
+    _assert_hand_worked_rows(base.rows.collect(), 1, 2)
 
 
 def test_an_order_whose_key_lacks_its_number_falls_back_to_the_keys():

@@ -86,6 +86,19 @@ def sample_workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     return _ingest_sample(tmp_path_factory.mktemp("sample"))
 
 
+def test_sample_order_lines_are_stored_in_file_order(sample_workspace: Workspace) -> None:
+    """The shop exports reject some orders (and so their lines): the lines left keep the
+    order of their file, one file after the other."""
+    lines = sample_workspace.table("order_lines").collect()
+    files = lines["source_file"]
+    starts = (files != files.shift()).fill_null(True).sum()
+    assert starts == files.n_unique()  # each file in one block
+    in_file = lines.select((pl.col("source_line").diff().over("source_file") > 0).all()).item()
+    assert in_file
+    rejected = sample_workspace.table("rejects").collect().filter(pl.col("table") == "order_lines")
+    assert rejected.height > 0  # the rejected-order path was taken
+
+
 def test_sample_ingest_is_the_same_row_for_row_on_a_second_workspace(
     sample_workspace: Workspace, tmp_path: Path
 ) -> None:
