@@ -273,8 +273,13 @@ def inter_purchase_days(
     return gaps_of(purchases(orders, as_of, timezone, statuses))
 
 
-def gaps_of(purchases: pl.LazyFrame, key: str = "customer_key") -> pl.LazyFrame:
+def gaps_of(purchases: pl.LazyFrame | pl.DataFrame, key: str = "customer_key") -> pl.LazyFrame:
     """`inter_purchase_days` from `purchases` keyed by `key` (customer_key, or customer_no)."""
+    if isinstance(purchases, pl.DataFrame):
+        packed = _numbered_gaps(purchases, key)
+        if packed is not None:
+            return packed.lazy()
+        purchases = purchases.lazy()
     return (
         purchases.select(key, "day")
         .sort(key, "day")
@@ -282,6 +287,37 @@ def gaps_of(purchases: pl.LazyFrame, key: str = "customer_key") -> pl.LazyFrame:
             key,
             (pl.col("day") - pl.col("day").shift(1)).dt.total_days().alias("gap_days"),
             (pl.col(key) == pl.col(key).shift(1)).alias("_same"),
+        )
+        .filter(pl.col("_same") & (pl.col("gap_days") > 0))
+        .select(key, "gap_days")
+    )
+
+
+def _numbered_gaps(purchases: pl.DataFrame, key: str) -> pl.DataFrame | None:
+    """`gaps_of` for collected purchases keyed by a non-negative integer (customer_no), or None.
+
+    (key, day) is packed into one Int64, key * span + day offset, so the order is one integer
+    sort: on 10M purchases several times quicker than sorting the two columns.
+    """
+    if purchases.is_empty() or not purchases.schema[key].is_integer():
+        return None
+    k, day = purchases[key], purchases["day"].cast(pl.Int32).cast(pl.Int64)
+    if k.null_count() or day.null_count() or int(k.min()) < 0:
+        return None
+    lo, hi = int(day.min()), int(day.max())
+    span = hi - lo + 1
+    if int(k.max()) >= 2**62 // span:  # the packed value must fit in an Int64
+        return None
+    packed = (k.cast(pl.Int64) * span + (day - lo)).sort().to_frame("_p")
+    return (
+        packed.select(
+            (pl.col("_p") // span).cast(k.dtype).alias(key),
+            (pl.col("_p") % span).alias("_day"),
+        )
+        .select(
+            key,
+            gap_days=pl.col("_day").diff(),
+            _same=pl.col(key).diff() == 0,
         )
         .filter(pl.col("_same") & (pl.col("gap_days") > 0))
         .select(key, "gap_days")

@@ -101,7 +101,7 @@ class Inputs:
         if self.numbers is None:
             raw = F.inter_purchase_days(self.orders, self.as_of, self.tz, self.statuses)
             return F.typical_gaps(raw).collect()["gap_days"]
-        raw = F.gaps_of(self.purchases().lazy(), key="customer_no")
+        raw = F.gaps_of(self.purchases(), key="customer_no")
         return F.typical_gaps(raw, key="customer_no").collect()["gap_days"]
 
     def _compute_facts(self, window: str | None) -> pl.DataFrame:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import polars as pl
 import pytest
 
 from crmkit.errors import ConfigError
 from crmkit.segment import customer_facts, derive_windows, inter_purchase_days, lifecycle_segments
-from crmkit.segment.facts import typical_gaps
+from crmkit.segment.facts import gaps_of, typical_gaps
 
 from .helpers import AS_OF, orders
 
@@ -121,3 +122,49 @@ def test_typical_gap_is_each_customers_median() -> None:
     ]
     gaps = typical_gaps(inter_purchase_days(orders(rows).lazy(), dt.date(2025, 3, 1))).collect()
     assert gaps.rows() == [("A", 2.0), ("B", 15.0)]
+
+
+def test_numbered_gaps_pack_customer_and_day() -> None:
+    # customer 0: days 1969-12-30 (before the epoch), twice on 1970-01-03, 1970-01-13 → gaps 4, 10;
+    # customer 7: one day → none; customer 2: 2025-01-01, 2025-03-02 → 60 (rows out of order)
+    purchases = pl.DataFrame(
+        {
+            "customer_no": [7, 0, 2, 0, 0, 2, 0],
+            "day": [
+                dt.date(2025, 5, 5),
+                dt.date(1970, 1, 3),
+                dt.date(2025, 3, 2),
+                dt.date(1969, 12, 30),
+                dt.date(1970, 1, 13),
+                dt.date(2025, 1, 1),
+                dt.date(1970, 1, 3),
+            ],
+        }
+    )
+    gaps = gaps_of(purchases, key="customer_no").collect()
+    assert gaps.rows() == [(0, 4), (0, 10), (2, 60)]
+    assert gaps.schema == {"customer_no": pl.Int64, "gap_days": pl.Int64}
+
+
+def test_numbered_gaps_agree_with_a_plain_python_reading() -> None:
+    rng = np.random.default_rng(5)
+    n = 3_000
+    purchases = pl.DataFrame(
+        {
+            "customer_no": rng.integers(0, 400, n),
+            "day": pl.Series(rng.integers(-400, 20_000, n), dtype=pl.Int32).cast(pl.Date),
+        }
+    )
+    days: dict[int, set[dt.date]] = {}
+    for k, d in purchases.iter_rows():
+        days.setdefault(k, set()).add(d)
+    want = [
+        (k, (b - a).days)
+        for k in sorted(days)
+        for a, b in zip(sorted(days[k]), sorted(days[k])[1:], strict=False)
+    ]
+    assert gaps_of(purchases, key="customer_no").collect().rows() == want
+    # a key that cannot be packed (negative) takes the two-column sort, with the same answer
+    shifted = purchases.with_columns(pl.col("customer_no") - 1)
+    got = gaps_of(shifted, key="customer_no").collect().rows()
+    assert got == [(k - 1, g) for k, g in want]
