@@ -44,13 +44,15 @@ def _write_json(path: Path, payload: dict[str, Any]) -> Path:
 
 def step_metrics(ctx: RunContext, res: StepResult) -> None:
     """Compute every metric for each configured period and check the targets."""
-    from crmkit.metrics.engine import compute_result
+    from crmkit.metrics.engine import compute_results
 
     compare = ctx.settings.get("compare", "previous")
-    for period in _periods(ctx):
-        result = compute_result(
-            ctx.ws.tables(), ctx.ws.config, period, compare=compare, as_of=ctx.as_of
-        )
+    periods = _periods(ctx)
+    # one context for all periods: the orders are read once for all of them
+    results = compute_results(
+        ctx.ws.tables(), ctx.ws.config, periods, compare=compare, as_of=ctx.as_of
+    )
+    for period, result in zip(periods, results, strict=True):
         doc = result.to_document()
         label = doc["period"]["label"]
         path = _write_json(ctx.ws.path / "runs" / ctx.run_id / f"metrics-{period}.json", doc)

@@ -11,6 +11,7 @@ from crmkit.metrics.engine import (
     MetricsResult,
     compute,
     compute_result,
+    compute_results,
     compute_tables,
     workspace_result,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "Unavailable",
     "compute",
     "compute_result",
+    "compute_results",
     "compute_tables",
     "explain",
     "explain_tables",

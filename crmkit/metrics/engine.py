@@ -252,6 +252,52 @@ def compute_result(
     lang: str = "en",
 ) -> MetricsResult:
     """Compute the chosen metrics for a period from in-memory or scanned tables."""
+    return compute_results(
+        tables,
+        config,
+        [period],
+        by=by,
+        compare=compare,
+        metrics=metrics,
+        as_of=as_of,
+        lang=lang,
+    )[0]
+
+
+@dataclass
+class _Plan:
+    """One requested period, its comparison period and the warnings that go with them."""
+
+    period: Period
+    compare: Period | None
+    warnings: list[str]
+
+    @property
+    def periods(self) -> list[Period]:
+        return [self.period] if self.compare is None else [self.period, self.compare]
+
+    @property
+    def horizon(self) -> date:
+        return max(p.end for p in self.periods)
+
+
+def compute_results(
+    tables: Mapping[str, pl.LazyFrame],
+    config: Config,
+    periods: Sequence[str | Period | None],
+    *,
+    by: str | Sequence[str] | None = None,
+    compare: str | None = None,
+    metrics: Sequence[str] | None = None,
+    as_of: date | None = None,
+    lang: str = "en",
+) -> list[MetricsResult]:
+    """`compute_result` for several periods, one result each, in the order given.
+
+    Periods that end on the same day (and their comparison periods) share one context: the
+    per-customer order facts of all of them come from one pass over the orders, so `crmkit
+    run`'s periods (last-90d, last-365d, …) cost little more than one.
+    """
     tables = {k: (v.lazy() if isinstance(v, pl.DataFrame) else v) for k, v in tables.items()}
     chosen = select_metrics(metrics)
     by_cols = _by(by)
@@ -261,6 +307,54 @@ def compute_result(
         from crmkit.errors import DataError
 
         raise DataError("the warehouse has no dated rows", hint="run `crmkit ingest` first")
+    plans = [_plan(config, text, compare, as_of, (first, last), chosen) for text in periods]
+    used = sorted({s for m in chosen for s in m.settings})
+    settings = {s: get_setting(config, s) for s in used}
+    results: list[MetricsResult | None] = [None] * len(plans)
+    # Periods that end on the same day share a context. (Facts stop at the latest end of the
+    # context's periods; a later end would add breakdown groups seen only after a period.)
+    for horizon in dict.fromkeys(plan.horizon for plan in plans):
+        group = [i for i, plan in enumerate(plans) if plan.horizon == horizon]
+        shared = Shared(
+            tables=tables,
+            config=config,
+            as_of=as_of,
+            by=tuple(by_cols),
+            periods=[q for i in group for q in plans[i].periods],
+        )
+        check_dims(shared)
+        index = 0  # the plan's period in `shared.periods`; its comparison period follows it
+        for i in group:
+            plan = plans[i]
+            out = _metric_rows(shared, index, plan, chosen, by_cols, lang)
+            targets = _targets(config, [m.name for m in chosen], plan.warnings)
+            results[i] = MetricsResult(
+                frame=_finish(
+                    out.join(targets, on="metric", how="left"), plan.period, as_of, by_cols
+                ),
+                period=plan.period,
+                compare=plan.compare,
+                compare_mode=compare,
+                as_of=as_of,
+                by=by_cols,
+                settings=settings,
+                warnings=plan.warnings,
+            )
+            index += len(plan.periods)
+    return [r for r in results if r is not None]
+
+
+def _plan(
+    config: Config,
+    period: str | Period | None,
+    compare: str | None,
+    as_of: date,
+    data: tuple[date | None, date | None],
+    chosen: Sequence[Metric],
+) -> _Plan:
+    """The period asked for, its comparison period, and warnings about both; `data` is the
+    first and last date in the tables."""
+    first, last = data
     fy = int(config.get("fiscal_year_start") or 1)
     text = period or DEFAULT_PERIOD
     p = period if isinstance(period, Period) else parse_period(str(text), as_of, fy)
@@ -283,19 +377,23 @@ def compute_result(
                     f"the {window}-day active window before {q.start} reaches before the data "
                     f"({first}): customers active at the start (S) may be understated"
                 )
-    shared = Shared(
-        tables=tables,
-        config=config,
-        as_of=as_of,
-        by=tuple(by_cols),
-        periods=[p] if cmp is None else [p, cmp],
-    )
-    check_dims(shared)
+    return _Plan(p, cmp, warnings)
+
+
+def _metric_rows(
+    shared: Shared,
+    index: int,
+    plan: _Plan,
+    chosen: Sequence[Metric],
+    by_cols: list[str],
+    lang: str,
+) -> pl.DataFrame:
+    """Every chosen metric for the period at `index` (compare values from `index + 1`)."""
     frames = []
     for m in chosen:
-        cur = run_metric(m, Context(shared, 0))
-        if cmp is not None:
-            prev = run_metric(m, Context(shared, 1)).select(*by_cols, compare_value="value")
+        cur = run_metric(m, Context(shared, index))
+        if plan.compare is not None:
+            prev = run_metric(m, Context(shared, index + 1)).select(*by_cols, compare_value="value")
             if by_cols:
                 cur = cur.join(prev, on=by_cols, how="left", nulls_equal=True)
             else:
@@ -313,13 +411,16 @@ def compute_result(
         )
     out = pl.concat(frames, how="diagonal_relaxed")
     delta = pl.col("value") - pl.col("compare_value")
-    out = out.with_columns(
+    return out.with_columns(
         delta=delta,
         delta_pct=pl.when(pl.col("compare_value") != 0).then(delta / pl.col("compare_value").abs()),
     )
-    out = out.join(_targets(config, [m.name for m in chosen], warnings), on="metric", how="left")
+
+
+def _finish(out: pl.DataFrame, p: Period, as_of: date, by_cols: list[str]) -> pl.DataFrame:
+    """Target columns, the period columns, and the result's column order."""
     out = out.with_columns(*_target_columns())
-    out = out.with_columns(
+    return out.with_columns(
         period=pl.lit(p.label),
         period_start=pl.lit(p.start),
         period_end=pl.lit(p.end),
@@ -347,18 +448,6 @@ def compute_result(
         "period_start",
         "period_end",
         "as_of",
-    )
-    used = sorted({s for m in chosen for s in m.settings})
-    settings = {s: get_setting(config, s) for s in used}
-    return MetricsResult(
-        frame=out,
-        period=p,
-        compare=cmp,
-        compare_mode=compare,
-        as_of=as_of,
-        by=by_cols,
-        settings=settings,
-        warnings=warnings,
     )
 
 

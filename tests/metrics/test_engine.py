@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from crmkit.errors import DataError, UsageError
-from crmkit.metrics import REGISTRY, compute_result, explain_tables
+from crmkit.metrics import REGISTRY, compute_result, compute_results, explain_tables
 from crmkit.workspace import Workspace
 
 from . import shop
@@ -176,3 +176,27 @@ def test_data_missing_a_column_give_a_reason_not_a_crash():
     tabs["events"] = tabs["events"].drop("event_type")
     row = shop.results("email_open_rate", tabs=tabs)["email_open_rate"]
     assert row["status"] == "unavailable" and "event_type" in row["reason"]
+
+
+@pytest.mark.parametrize("by", [None, "channel"])
+def test_several_periods_in_one_pass_equal_each_alone(by, monkeypatch):
+    # Periods that end on the same day share one context (one facts pass); each result must be
+    # what the period gives alone. Three ends here: 2025-06-30, 2024-02-29 and 2024-03-31.
+    from crmkit.metrics import context
+
+    passes = []
+    real = context._all_facts
+    monkeypatch.setattr(context, "_all_facts", lambda shared: passes.append(1) or real(shared))
+    cfg = shop.config(targets={"churn_rate": {"max": 0.05}})
+    periods = ["2025Q2", "2024-02", "last-90d", "2024Q1", "2025-06", "2024-03", "last-365d"]
+    together = compute_results(shop.tables(), cfg, periods, by=by, compare="yoy", as_of=shop.AS_OF)
+    assert len(passes) == 3
+    assert [r.period.label for r in together][:2] == ["2025Q2", "2024-02"]
+    for text, got in zip(periods, together, strict=True):
+        alone = compute_result(shop.tables(), cfg, text, by=by, compare="yoy", as_of=shop.AS_OF)
+        assert got.frame.equals(alone.frame), text
+        assert got.warnings == alone.warnings and got.compare == alone.compare
+    if by is None:  # the hand-worked 2025Q2 values of test_compare_yoy_and_previous
+        rows = {r["metric"]: r for r in together[0].frame.to_dicts()}
+        assert rows["revenue"]["value"] == pytest.approx(435)
+        assert rows["revenue"]["compare_value"] == pytest.approx(180)
