@@ -240,38 +240,35 @@ def _attach_nameless(
     crid = contacts["rid"].to_numpy()
     for _ in range(2):  # a second pass lets records attach through ones attached in the first
         c = contacts.with_columns(cl=pl.Series(labels[crid]), settled=pl.Series(~todo[crid]))
+        # distinct (contact point, customer) pairs: flat rows, not lists, are cheap to group
         owners = (
             c.filter("settled")
-            .group_by("kind", "value")
-            .agg(owners=pl.col("cl").unique().sort(), via=pl.col("rid").min())
+            .group_by("kind", "value", "cl")
+            .agg(via=pl.col("rid").min())  # the owner's first record with this contact point
         )
         cand = (
             c.filter(~pl.col("settled"))
+            .select("rid", "kind", "value")
             .join(owners, on=["kind", "value"])
-            .with_columns(n_owners=pl.col("owners").list.len())
         )
         if cand.height == 0:
             break
+        email = pl.col("kind") == "email"
         per = cand.group_by("rid").agg(
-            all_owners=pl.col("owners")
-            .list.explode(keep_nulls=False, empty_as_null=False)
-            .unique(),
-            email_owners=pl.col("owners")
-            .filter(pl.col("kind") == "email")
-            .list.explode(keep_nulls=False, empty_as_null=False)
-            .unique(),
-            via_email=pl.col("via").filter(pl.col("kind") == "email").min(),
+            n_owners=pl.col("cl").n_unique(),
+            owner=pl.col("cl").min(),
+            n_email_owners=pl.col("cl").filter(email).n_unique(),
+            email_owner=pl.col("cl").filter(email).min(),
+            via_email=pl.col("via").filter(email).min(),
             via_any=pl.col("via").min(),
         )
         per = per.with_columns(
-            target=pl.when(pl.col("all_owners").list.len() == 1)
-            .then(pl.col("all_owners").list.first())
-            .when(pl.col("email_owners").list.len() == 1)
-            .then(pl.col("email_owners").list.first()),
-            via=pl.when(pl.col("email_owners").list.len() == 1)
-            .then("via_email")
-            .otherwise("via_any"),
-            rule=pl.when(pl.col("email_owners").list.len() >= 1)
+            target=pl.when(pl.col("n_owners") == 1)
+            .then("owner")
+            .when(pl.col("n_email_owners") == 1)
+            .then("email_owner"),
+            via=pl.when(pl.col("n_email_owners") == 1).then("via_email").otherwise("via_any"),
+            rule=pl.when(pl.col("n_email_owners") >= 1)
             .then(pl.lit("email_only"))
             .otherwise(pl.lit("phone_only")),
         )
@@ -319,7 +316,7 @@ def _attach_nameless(
                 .otherwise(
                     pl.format(
                         "ambiguous contact point: it belongs to {} customers",
-                        pl.col("all_owners").list.len(),
+                        pl.col("n_owners"),
                     )
                 ),
             )

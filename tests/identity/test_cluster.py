@@ -92,3 +92,25 @@ def test_record_without_name_joins_only_an_unambiguous_customer() -> None:
     assert lab[2] == lab[0]
     assert lab[3] not in (lab[0], lab[1])
     assert "ambiguous contact point: it belongs to 2 customers" in out["reason"].to_list()
+
+
+def test_a_nameless_records_unique_email_owner_wins_over_an_ambiguous_phone() -> None:
+    # Customers 0 and 1 (named). Record 2: e-mail of 0, phone of both → joins 0 by e-mail,
+    # through record 0 (the e-mail's first record). Record 3: phone of 1 only → joins 1 by
+    # phone. Record 4: e-mail of 0 and phone of 1, no e-mail tie → 0 by e-mail.
+    contacts = pl.DataFrame(
+        {
+            "rid": [0, 0, 1, 2, 2, 3, 4, 4],
+            "kind": ["email", "phone", "phone", "email", "phone", "phone", "email", "phone"],
+            "value": ["a@x.cn", "+861", "+861", "a@x.cn", "+861", "+862", "a@x.cn", "+862"],
+        }
+    ).cast({"rid": pl.Int64})
+    contacts = pl.concat(
+        [contacts, pl.DataFrame({"rid": [1], "kind": ["phone"], "value": ["+862"]})],
+        how="vertical_relaxed",
+    )
+    named = np.array([True, True, False, False, False])
+    lab, out = run(5, links([]), named=named, contacts=contacts)
+    assert lab.tolist() == [0, 1, 0, 1, 0]
+    got = out.filter(pl.col("status") == "accepted").select("rid_l", "rid_r", "rule").rows()
+    assert sorted(got) == [(0, 2, "email_only"), (0, 4, "email_only"), (1, 3, "phone_only")]
