@@ -541,27 +541,30 @@ def _previous_customers(customer: np.ndarray, prev_key: pl.Series, removed: pl.D
 
 
 def _link_table(links: pl.DataFrame, feat: pl.DataFrame, run_id: str) -> pl.DataFrame:
+    """The `identity_links` rows, sorted by status and the two records' (source, id).
+
+    rids number the records in (source, source_record_id) order, so sorting the integers sorts
+    the ids: the strings are only looked up, never sorted."""
     ids = feat.select("rid", "source", "source_record_id")
     out = (
-        links.join(
+        links.sort("status", "rid_l", "rid_r")
+        .join(
             ids.rename(
                 {"rid": "rid_l", "source": "source_l", "source_record_id": "source_record_id_l"}
             ),
             on="rid_l",
+            maintain_order="left",
         )
         .join(
             ids.rename(
                 {"rid": "rid_r", "source": "source_r", "source_record_id": "source_record_id_r"}
             ),
             on="rid_r",
+            maintain_order="left",
         )
         .with_columns(run_id=pl.lit(run_id))
     )
     for c, t in LINK_SCHEMA.items():
         if c not in out.columns:
             out = out.with_columns(pl.lit(None, t).alias(c))
-    return (
-        out.select(list(LINK_SCHEMA))
-        .cast(dict(LINK_SCHEMA))
-        .sort("status", "source_l", "source_record_id_l", "source_r", "source_record_id_r")
-    )
+    return out.select(list(LINK_SCHEMA)).cast(dict(LINK_SCHEMA))

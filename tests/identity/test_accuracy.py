@@ -99,6 +99,17 @@ def test_sample_order_lines_are_stored_in_file_order(sample_workspace: Workspace
     assert rejected.height > 0  # the rejected-order path was taken
 
 
+def test_sample_identity_links_are_sorted_by_status_and_record_ids(
+    sample_workspace: Workspace,
+) -> None:
+    """The links are stored sorted by status, then the two records' (source, id) as strings
+    (the resolver sorts record numbers that follow that order)."""
+    links = sample_workspace.table("identity_links").collect()
+    order = ["status", "source_l", "source_record_id_l", "source_r", "source_record_id_r"]
+    assert links["status"].n_unique() > 1 and links["source_l"].n_unique() > 1
+    assert links.select(order).equals(links.select(order).sort(order))
+
+
 def test_sample_ingest_is_the_same_row_for_row_on_a_second_workspace(
     sample_workspace: Workspace, tmp_path: Path
 ) -> None:
