@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from crmkit.errors import DataError
-from crmkit.numbers import orders_numbered, workspace_customer_keys
+from crmkit.numbers import customer_day_order, orders_numbered, workspace_customer_keys
 
 if TYPE_CHECKING:
     from crmkit.workspace import Workspace
@@ -111,11 +111,8 @@ def _sorted_rows(
 ) -> CustomerOrders:
     """`CustomerOrders` from (cid, ordered_at, status, net_amount) rows and the customers' keys:
     a frame (cid, customer_key), or every key in number order (kept for the cids present)."""
-    # One integer sort key for (cid, day): sorting one Int64 column is several times faster
-    # than sorting two; the day (days since 1970, an Int32) is shifted to be non-negative, and
-    # the key fits an Int64 for up to 2^31 customers.
     day = pl.col("ordered_at").dt.date()
-    order = pl.col("cid").cast(pl.Int64) * (1 << 32) + day.cast(pl.Int64) + (1 << 31)
+    order = customer_day_order(pl.col("cid"), day)  # cids are UInt32 below 2^31 customers
     sorted_rows = (
         rows.sort(order)
         .set_sorted("cid")

@@ -310,7 +310,7 @@ def compute_results(
     plans = [_plan(config, text, compare, as_of, (first, last), chosen) for text in periods]
     used = sorted({s for m in chosen for s in m.settings})
     settings = {s: get_setting(config, s) for s in used}
-    results: list[MetricsResult | None] = [None] * len(plans)
+    results: dict[int, MetricsResult] = {}  # by the plan's place in `periods`
     # Periods that end on the same day share a context. (Facts stop at the latest end of the
     # context's periods; a later end would add breakdown groups seen only after a period.)
     for horizon in dict.fromkeys(plan.horizon for plan in plans):
@@ -341,7 +341,7 @@ def compute_results(
                 warnings=plan.warnings,
             )
             index += len(plan.periods)
-    return [r for r in results if r is not None]
+    return [results[i] for i in range(len(plans))]
 
 
 def _plan(

