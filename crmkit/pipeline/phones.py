@@ -6,7 +6,7 @@ field (`,` `;` `/` `、` `|`) → the first valid one; `00` international prefix
 `+86`; extensions are dropped. A number without a country code needs `region`; a number that
 `phonenumbers` does not consider valid gives null.
 
-`PhoneBook.attach` (what cleaning uses) joins a frame to a table of its distinct values; the
+`PhoneBook` (what cleaning uses) looks rows up by hash among the values it has seen; the
 `phone_e164` expression maps a column batch by batch with a cache across the batches. Either
 way each distinct value is normalised once — cheap because real exports have far fewer distinct
 phones than rows. The distinct values take one of two paths, which give identical answers:
@@ -32,6 +32,7 @@ import unicodedata
 from collections.abc import Iterable
 from functools import cache, lru_cache
 
+import numpy as np
 import phonenumbers
 import polars as pl
 from phonenumbers import PhoneMetadata
@@ -339,26 +340,85 @@ class PhoneBook:
     """E.164 of raw phone values for one default `region`, each distinct value normalised once
     for as long as the book lives (a file's chunks share one book).
 
-    `attach` works on whole frames with joins: per value it costs a hash lookup, where
-    `phone_e164`'s per-batch Python cache costs several Python object operations.
+    The book keeps, per value it has seen, two independent 64-bit hashes, sorted by the first,
+    and where its answer is. A row finds its value by binary search of its first hash (numpy);
+    the second must agree too, so an unseen value cannot take a seen one's answer by a collision.
+    Hashing a row is cheap, where joining a chunk of strings to the whole book on the string
+    rebuilt a string hash table of every value seen so far, chunk after chunk. A value whose
+    first hash another value already has (a 64-bit collision) is kept by value instead.
     """
 
     def __init__(self, region: str | None) -> None:
         self.region = region
-        self.known = pl.DataFrame(schema={"raw": pl.String, "e164": pl.String})
+        self._e164 = pl.Series("e164", [], pl.String)  # answers, in the order values came
+        self._hash = np.empty(0, np.uint64)  # the values' first hashes, sorted
+        self._check = np.empty(0, np.uint64)  # their second hashes, in that order
+        self._slot = np.empty(0, np.int64)  # their answers' positions, in that order
+        self._clashes: dict[str, str | None] = {}  # values whose first hash was taken
 
     def attach(self, frame: pl.LazyFrame, column: str, out: str) -> pl.LazyFrame:
         """`frame` with `out`, the E.164 of its String column `column` (null where invalid).
 
-        Collects the distinct values of `column` first: cheap for an in-memory frame, a second
-        read of the input for a lazy scan.
-        """
-        values = frame.select(pl.col(column).drop_nulls().unique()).collect().to_series()
-        new = values.to_frame("raw").join(self.known, on="raw", how="anti")
-        if new.height:
-            self.known = pl.concat([self.known, _e164_table(new["raw"], self.region)])
-        table = self.known.lazy().rename({"raw": column, "e164": out})
-        return frame.join(table, on=column, how="left", maintain_order="left")
+        Collects `frame`: meant for an in-memory chunk (for a scan, `phone_e164` streams)."""
+        rows = frame.collect()
+        return rows.with_columns(self.e164(rows[column]).alias(out)).lazy()
+
+    def e164(self, values: pl.Series) -> pl.Series:
+        """E.164 (or null) of each raw value, in order; values not seen before are normalised."""
+        values = values.cast(pl.String)
+        given = values.is_not_null().to_numpy()
+        first, check = _hashes(values)
+        slot, found = self._find(first, check)
+        new = np.flatnonzero(~found & given)
+        if new.size:
+            unseen = values.gather(new).unique()
+            if self._clashes:
+                unseen = unseen.filter(~unseen.is_in(list(self._clashes)))
+            if unseen.len():
+                self._learn(unseen)
+            slot[new], found[new] = self._find(first[new], check[new])
+        e164 = self._e164.gather(pl.Series(slot).set(pl.Series(~found), None))
+        clashed = np.flatnonzero(~found & given)
+        if clashed.size:
+            answers = [self._clashes[v] for v in values.gather(clashed).to_list()]
+            e164 = e164.scatter(clashed, pl.Series(answers, dtype=pl.String))
+        return e164.alias(values.name)
+
+    def _find(self, first: np.ndarray, check: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each hash pair's answer position and whether the book has that value."""
+        if not self._hash.size:
+            return np.zeros(first.size, np.int64), np.zeros(first.size, bool)
+        at = self._nearest(first)
+        return self._slot[at], (self._hash[at] == first) & (self._check[at] == check)
+
+    def _nearest(self, first: np.ndarray) -> np.ndarray:
+        """Where each first hash is, or would go, among the book's (a valid index; not empty)."""
+        return np.minimum(np.searchsorted(self._hash, first), self._hash.size - 1)
+
+    def _learn(self, new: pl.Series) -> None:
+        """Normalise distinct values the book has not seen and add them. Answers are appended,
+        so positions found before stay valid."""
+        table = _e164_table(new, self.region)
+        first, check = _hashes(table["raw"])
+        clash = pl.Series(first).is_duplicated().to_numpy()
+        if self._hash.size:
+            clash |= self._hash[self._nearest(first)] == first
+        if clash.any():
+            odd = table.filter(pl.Series(clash))
+            self._clashes.update(zip(odd["raw"].to_list(), odd["e164"].to_list(), strict=True))
+        keep = ~clash
+        slots = np.arange(self._e164.len(), self._e164.len() + int(keep.sum()), dtype=np.int64)
+        self._e164 = pl.concat([self._e164, table["e164"].filter(pl.Series(keep))])
+        hashes = np.concatenate([self._hash, first[keep]])
+        order = np.argsort(hashes, kind="stable")
+        self._hash = hashes[order]
+        self._check = np.concatenate([self._check, check[keep]])[order]
+        self._slot = np.concatenate([self._slot, slots])[order]
+
+
+def _hashes(values: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Two independent 64-bit hashes of each value (stable within the process)."""
+    return values.hash(seed=3).to_numpy(), values.hash(seed=103).to_numpy()
 
 
 def phone_e164(expr: pl.Expr, region: str | None) -> pl.Expr:

@@ -254,3 +254,23 @@ def test_phone_book_normalises_each_number_once_and_keeps_the_rows(e164_calls):
         assert out["row"].to_list() == list(range(len(raw)))  # every row, in order
         assert out["e164"].to_list() == [None if v is None else ORACLE(v, "CN") for v in raw]
     assert e164_calls == [3, 1]  # the second frame only normalises the number it adds
+
+
+def test_phone_book_answers_by_value_when_hashes_collide(monkeypatch, e164_calls):
+    # Every first hash collides (the value's length) and only the second hash tells values
+    # apart: each row must still get its own number's answer, from the book or by value.
+    real = phones._hashes
+    monkeypatch.setattr(
+        phones, "_hashes", lambda v: (v.str.len_bytes().cast(pl.UInt64).to_numpy(), real(v)[1])
+    )
+    book = phones.PhoneBook("CN")
+    rng = random.Random(7)
+    numbers = [*(f"139{rng.randrange(10**8):08d}" for _ in range(40)), "+86 139 0000 0001"]
+    for raw in ([*numbers[:25], None], numbers[10:] + numbers[:3], numbers):
+        out = book.e164(pl.Series("phone", raw))
+        assert out.to_list() == [None if v is None else ORACLE(v, "CN") for v in raw]
+        assert out.name == "phone"
+    # 25 then 16 new values, then none: each value is normalised once, though the 11-digit
+    # ones, which share a first hash, are all answered by value
+    assert len(book._clashes) == 40
+    assert e164_calls == [25, 16]
