@@ -61,33 +61,46 @@ def _sha_ref(value: str) -> str:
     return "ref:" + hashlib.sha256(value.encode("utf-8")).hexdigest()[:20]
 
 
-def reference_id(frame: pl.LazyFrame | pl.DataFrame | None = None) -> Any:
+def reference_id(
+    frame: pl.LazyFrame | pl.DataFrame | None = None, *, distinct: bool = False
+) -> Any:
     """A fact row's reference record id: `customer_id`, else "ref:" + sha256(email, phone, name).
 
     Without an argument, the polars expression (needs the four `customer_*` columns); with a frame,
-    the frame plus a `ref_record_id` column. The hash is computed in Python on distinct values, so
-    it is the same on every polars version and every run.
+    the frame plus a `ref_record_id` column. The hash is computed in Python, so it is the same on
+    every polars version and every run: on distinct values by default; row by row, and only
+    where there is no `customer_id`, with `distinct` (rows that are distinct references already,
+    such as `reference_groups`, where finding and mapping back distinct values costs more than
+    it saves).
     """
     cid = pl.col("customer_id").cast(pl.String).str.strip_chars()
+    has_id = cid.is_not_null() & (cid != "")
     parts = [
         pl.col(c).cast(pl.String).fill_null("")
         for c in ("customer_email", "customer_phone", "customer_name")
     ]
     joined = pl.concat_str(parts, separator="\x1f")
-    hashed = nz.on_distinct(joined, _sha_ref, pl.String())
+    if distinct:
+        hashed = (
+            pl.when(~has_id)
+            .then(joined)
+            .map_batches(_sha_refs, return_dtype=pl.String, is_elementwise=True)
+        )
+    else:
+        hashed = nz.on_distinct(joined, _sha_ref, pl.String())
     any_ref = pl.any_horizontal(
         pl.col(c).is_not_null() for c in ("customer_email", "customer_phone", "customer_name")
     )
-    expr = (
-        pl.when(cid.is_not_null() & (cid != ""))
-        .then(cid)
-        .when(any_ref)
-        .then(hashed)
-        .alias("ref_record_id")
-    )
+    expr = pl.when(has_id).then(cid).when(any_ref).then(hashed).alias("ref_record_id")
     if frame is None:
         return expr
     return _with_ref_columns(frame).with_columns(expr)
+
+
+def _sha_refs(values: pl.Series) -> pl.Series:
+    """`_sha_ref` of each value (null stays null)."""
+    hashed = [None if v is None else _sha_ref(v) for v in values.to_list()]
+    return pl.Series(values.name, hashed, dtype=pl.String)
 
 
 def _with_ref_columns(frame: pl.LazyFrame | pl.DataFrame) -> Any:
@@ -125,7 +138,7 @@ def reference_groups(name: str, facts: pl.LazyFrame) -> pl.LazyFrame:
             last_seen_at=pl.col("_t").max(),
             fact_count=pl.len().cast(pl.Int64),
         )
-        .with_columns(reference_id())
+        .with_columns(reference_id(distinct=True))
         .filter(pl.col("ref_record_id").is_not_null())
     )
 
