@@ -100,3 +100,26 @@ def test_every_fact_joins_to_a_record() -> None:
             how="anti",
         )
         assert joined.height == 0
+
+
+def test_reference_id_row_by_row_equals_on_distinct_values() -> None:
+    frame = pl.DataFrame(
+        {
+            "customer_id": ["C1", " ", None, None, None, "C2"],
+            "customer_email": ["a@x.cn", "a@x.cn", "a@x.cn", None, None, None],
+            "customer_phone": [None, None, "+8613800138000", None, None, "+8613800138000"],
+            "customer_name": ["张伟", None, "张伟", "李娜", None, None],
+        }
+    )
+    sha = lambda s: "ref:" + hashlib.sha256(s.encode()).hexdigest()[:20]  # noqa: E731
+    expected = [
+        "C1",
+        sha("a@x.cn\x1f\x1f"),
+        sha("a@x.cn\x1f+8613800138000\x1f张伟"),
+        sha("\x1f\x1f李娜"),
+        None,
+        "C2",
+    ]
+    for distinct in (False, True):
+        got = frame.select(reference_id(distinct=distinct))["ref_record_id"].to_list()
+        assert got == expected
