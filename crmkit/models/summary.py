@@ -67,15 +67,17 @@ def purchase_days(orders: pl.LazyFrame | pl.DataFrame, key: str = "customer_key"
 
     `key="customer_no"` groups by the workspace's customer numbers instead (each stands for one
     key; see `crmkit.numbers`), which is several times cheaper than hashing the strings."""
-    lf = orders.lazy()
+    return _exact_days(orders.lazy(), key).with_columns(pl.col("amount").cast(pl.Float64))
+
+
+def _exact_days(lf: pl.LazyFrame, key: str) -> pl.LazyFrame:
+    """`purchase_days` with the spend summed exactly (Decimal, as stored). Float sums would
+    depend on the order the engine's threads add them in, and so would every figure after."""
     return (
         _purchases(lf)
-        .with_columns(
-            day=_day(lf),
-            amount=pl.col("net_amount").cast(pl.Float64),
-        )
+        .with_columns(day=_day(lf))
         .group_by(key, "day")
-        .agg(pl.col("amount").sum())
+        .agg(amount=pl.col("net_amount").sum())
     )
 
 
@@ -148,7 +150,7 @@ def summarize(
     days_per_unit = unit_days(unit)
     numbered = customer_keys is not None and orders_numbered(orders)
     key = "customer_no" if numbered else "customer_key"
-    days = purchase_days(orders, key)
+    days = _exact_days(orders.lazy(), key)  # sums stay exact until the means
     cal_end = (
         _as_date(calibration_end) if calibration_end is not None else last_purchase_date(orders)
     )
@@ -169,7 +171,7 @@ def summarize(
             T=(pl.lit(cal_end) - pl.col("first_purchase")).dt.total_days().cast(pl.Float64)
             / days_per_unit,
             monetary_value=pl.when(pl.col("frequency") > 0)
-            .then((pl.col("total") - pl.col("first_amount")) / pl.col("frequency"))
+            .then((pl.col("total") - pl.col("first_amount")).cast(pl.Float64) / pl.col("frequency"))
             .otherwise(0.0),
         )
         .select(key, *(c for c in SUMMARY_SCHEMA if c != "customer_key"))
@@ -181,7 +183,10 @@ def summarize(
         hold = (
             days.filter((pl.col("day") > cal_end) & (pl.col("day") <= holdout_end))
             .group_by(key)
-            .agg(holdout_purchases=pl.len().cast(pl.Int64), holdout_spend=pl.col("amount").sum())
+            .agg(
+                holdout_purchases=pl.len().cast(pl.Int64),
+                holdout_spend=pl.col("amount").sum().cast(pl.Float64),
+            )
         )
         joined = cal.join(hold, on=key, how="left").with_columns(
             pl.col("holdout_purchases").fill_null(0), pl.col("holdout_spend").fill_null(0.0)

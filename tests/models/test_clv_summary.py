@@ -127,9 +127,9 @@ def test_an_order_without_its_number_falls_back_to_the_keys(make_orders, monkeyp
     import crmkit.models.summary as summary
 
     keys_used: list[str] = []
-    real = summary.purchase_days
+    real = summary._exact_days
     monkeypatch.setattr(
-        summary, "purchase_days", lambda o, key: keys_used.append(key) or real(o, key)
+        summary, "_exact_days", lambda o, key: keys_used.append(key) or real(o, key)
     )
     numbered = _numbered(make_orders(ROWS))
     summarize(numbered, calibration_end="2025-01-31", unit="days", customer_keys=KEYS)
@@ -142,3 +142,16 @@ def test_an_order_without_its_number_falls_back_to_the_keys(make_orders, monkeyp
     s = summarize(gap, calibration_end="2025-01-31", unit="days", customer_keys=KEYS)
     assert keys_used == ["customer_no", "customer_key"]
     assert s.frame.filter(pl.col("customer_key") == "A")["frequency"].item() == 2
+
+
+def test_spend_is_summed_exactly_before_the_mean(make_orders) -> None:
+    # The repeat days add up to 942.18 + 508.05 + 936.03 + 559.60 + 517.69 = 3463.55, so the
+    # mean repeat spend is 3463.55 / 5. Summed as floats, the same orders give
+    # 692.7099999999999 (and float sums vary with the order the engine's threads add them in).
+    amounts = ["779.56", "942.18", "508.05", "900.00", "559.60", "517.69"]
+    rows = [("A", f"2025-01-0{i + 1} 09:00", a, "completed") for i, a in enumerate(amounts)]
+    rows.append(("A", "2025-01-04 18:00", "36.03", "completed"))  # day 4: 936.03 in all
+    s = summarize(make_orders(rows), calibration_end="2025-01-31", unit="days", holdout="10d")
+    a = s.frame.row(0, named=True)
+    assert a["frequency"] == 5
+    assert a["monetary_value"] == 3463.55 / 5
