@@ -167,3 +167,21 @@ def test_pareto_quadrature_matches_adaptive_integration(params, row) -> None:
     )
     log_i, _ = paretonbd._log_integral(r, alpha, s, beta, *(np.array([v]) for v in row))
     assert log_i[0] == pytest.approx(np.log(value) - shift, abs=2e-5)
+
+
+def test_weighted_likelihood_in_pieces_equals_the_whole() -> None:
+    from crmkit.models import fitting
+
+    rng = np.random.default_rng(11)
+    n = 3 * fitting.PIECE_ROWS + 17  # four pieces, the last one short
+    x = np.sort(rng.integers(0, 12, n)).astype(float)
+    T = rng.uniform(5.0, 80.0, n)
+    tx = np.where(x > 0, T * rng.uniform(0.0, 1.0, n), 0.0)
+    w = rng.integers(1, 5, n).astype(float)
+    params = np.array([0.6, 4.0, 0.9, 2.5])
+    ll, grad = bgnbd.loglik(params, (x, tx, T))
+    value, gradient = fitting.weighted_loglik(bgnbd.loglik, params, (x, tx, T), w)
+    assert value == pytest.approx(float(np.sum(w * ll)), rel=1e-12)
+    assert gradient == pytest.approx(np.sum(grad * w[:, None], axis=0), rel=1e-10)
+    again = fitting.weighted_loglik(bgnbd.loglik, params, (x, tx, T), w)
+    assert again[0] == value and (again[1] == gradient).all()  # same pieces, same sums

@@ -189,7 +189,7 @@ def test_staging_in_chunks_equals_staging_in_one_chunk(tmp_path, monkeypatch) ->
 
 
 def test_workers_share_the_threads(monkeypatch) -> None:
-    monkeypatch.setattr(staging, "_cores", lambda: 8)
+    monkeypatch.setattr(staging, "usable_cores", lambda: 8)
     monkeypatch.delenv("POLARS_MAX_THREADS", raising=False)
     assert staging._worker_env(2)["POLARS_MAX_THREADS"] == "4"
     assert staging._worker_env(3)["POLARS_MAX_THREADS"] == "2"  # 8 // 3
