@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import unicodedata
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -65,6 +67,22 @@ def test_text_placeholders_are_exact_matches_only():
         "无锡",
         "-5",
     ]
+
+
+def test_text_placeholders_in_any_case_as_lower_casing_finds_them():
+    # The reference: a value is a placeholder when its lower case is one. Every placeholder in
+    # random mixed case, with non-ASCII letters that lower-case to ASCII ones, and near misses.
+    from crmkit.pipeline.text import PLACEHOLDERS
+
+    rng = random.Random(5)
+    values = ["NİL", "nİl", "\u212aNA", "(NULL", "#VALUE", "NoNe!", "N/Á"]
+    for p in PLACEHOLDERS:
+        for _ in range(4):
+            values.append("".join(c.upper() if rng.random() < 0.5 else c for c in p))
+    got = run(text, values)
+    folded = [unicodedata.normalize("NFKC", v) for v in values]  # what `text` compares
+    assert got == [None if v.lower() in PLACEHOLDERS else v for v in folded]
+    assert got.count(None) == 4 * len(PLACEHOLDERS)
 
 
 def test_ident_strips_excel_guards():
