@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
 import polars as pl
 
 from crmkit import schema
+from crmkit.pipeline.hashfind import find, positions
 from crmkit.warehouse import Transaction
 from crmkit.workspace import Workspace, table_schema
 
@@ -170,11 +170,8 @@ def lookup(
     check = right["check"].to_numpy()
 
     def position(batch: pl.Series) -> pl.Series:
-        h = batch.struct.field("h").to_numpy()
-        at = np.minimum(np.searchsorted(sorted_h, h), len(sorted_h) - 1)
-        found = (sorted_h[at] == h) & (check[at] == batch.struct.field("c").to_numpy())
-        out = pl.Series(at, dtype=pl.Int64)
-        return out.set(pl.Series(~found), None) if not found.all() else out
+        fields = (batch.struct.field(f).to_numpy() for f in ("h", "c"))
+        return positions(*find(sorted_h, check, *fields))
 
     hashes = pl.struct(
         pl.struct(on).hash(seed=seed).alias("h"), pl.struct(on).hash(seed=seed + 100).alias("c")

@@ -38,6 +38,8 @@ import polars as pl
 from phonenumbers import PhoneMetadata
 from phonenumbers.phonenumberutil import _MAX_LENGTH_FOR_NSN, _MIN_LENGTH_FOR_NSN
 
+from crmkit.pipeline.hashfind import find, nearest, positions
+
 _SPLIT = re.compile(r"\s+/\s+|[,;/、|，；]")
 _LAYOUT = re.compile(r"[\s\-.]+")
 _GUARDS = re.compile(r'^(?:="|=|\'|\t)+|"$')
@@ -341,7 +343,7 @@ class PhoneBook:
     for as long as the book lives (a file's chunks share one book).
 
     The book keeps, per value it has seen, two independent 64-bit hashes, sorted by the first,
-    and where its answer is. A row finds its value by binary search of its first hash (numpy);
+    and where its answer is. A row finds its value by binary search of its first hash (`hashfind`);
     the second must agree too, so an unseen value cannot take a seen one's answer by a collision.
     Hashing a row is cheap, where joining a chunk of strings to the whole book on the string
     rebuilt a string hash table of every value seen so far, chunk after chunk. A value whose
@@ -377,7 +379,7 @@ class PhoneBook:
             if unseen.len():
                 self._learn(unseen)
             slot[new], found[new] = self._find(first[new], check[new])
-        e164 = self._e164.gather(pl.Series(slot).set(pl.Series(~found), None))
+        e164 = self._e164.gather(positions(slot, found))
         clashed = np.flatnonzero(~found & given)
         if clashed.size:
             answers = [self._clashes[v] for v in values.gather(clashed).to_list()]
@@ -388,12 +390,8 @@ class PhoneBook:
         """Each hash pair's answer position and whether the book has that value."""
         if not self._hash.size:
             return np.zeros(first.size, np.int64), np.zeros(first.size, bool)
-        at = self._nearest(first)
-        return self._slot[at], (self._hash[at] == first) & (self._check[at] == check)
-
-    def _nearest(self, first: np.ndarray) -> np.ndarray:
-        """Where each first hash is, or would go, among the book's (a valid index; not empty)."""
-        return np.minimum(np.searchsorted(self._hash, first), self._hash.size - 1)
+        at, found = find(self._hash, self._check, first, check)
+        return self._slot[at], found
 
     def _learn(self, new: pl.Series) -> None:
         """Normalise distinct values the book has not seen and add them. Answers are appended,
@@ -402,7 +400,7 @@ class PhoneBook:
         first, check = _hashes(table["raw"])
         clash = pl.Series(first).is_duplicated().to_numpy()
         if self._hash.size:
-            clash |= self._hash[self._nearest(first)] == first
+            clash |= self._hash[nearest(self._hash, first)] == first
         if clash.any():
             odd = table.filter(pl.Series(clash))
             self._clashes.update(zip(odd["raw"].to_list(), odd["e164"].to_list(), strict=True))
